@@ -1,0 +1,179 @@
+"""The only module that talks to DuckDB: one locked-down in-memory database per session.
+
+A `Database` is built whole from canonical tables and never changed afterwards: loading new
+data builds a new one and swaps it in, so a failed load can never damage what is loaded.
+Tables are loaded through Parquet files in a private temporary folder with DuckDB's own
+reader (not by scanning pandas frames, which DuckDB 2.0.0 is known to get wrong), and only
+then is the connection locked: no file or network access from query text, no extensions,
+no configuration changes, bounded memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from handoff.schema import SQL_TYPES, TABLES, fields
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+MEMORY_LIMIT = "2GB"
+_QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file behind the loaded data, as shown on the Home and Data pages."""
+
+    file_name: str
+    table: str
+    rows: int
+    preset: str | None = None
+
+
+@dataclass
+class Database:
+    """A session's loaded data: a locked DuckDB connection plus what it holds."""
+
+    connection: duckdb.DuckDBPyConnection
+    fingerprint: str
+    name: str
+    row_counts: dict[str, int]
+    fields_present: dict[str, frozenset[str]]
+    sources: tuple[Source, ...] = ()
+
+    def has(self, table: str, *names: str) -> bool:
+        """True when the table has rows and every named field was supplied."""
+        return self.row_counts.get(table, 0) > 0 and set(names) <= self.fields_present[table]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def fingerprint_of(tables: dict[str, pd.DataFrame]) -> str:
+    """A hash of the tables' content: equal data, equal fingerprint, whatever the file name."""
+    h = hashlib.sha256()
+    for name in sorted(tables):
+        frame = tables[name]
+        h.update(name.encode())
+        h.update(",".join(map(str, frame.columns)).encode())
+        if len(frame):
+            h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    return h.hexdigest()[:16]
+
+
+def build_database(tables: dict[str, pd.DataFrame], name: str,
+                   sources: tuple[Source, ...] = (),
+                   fields_present: dict[str, frozenset[str]] | None = None,
+                   memory_limit: str = MEMORY_LIMIT) -> Database:
+    """A new locked database holding every canonical table (empty where none was given)."""
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ValueError(f"not canonical tables: {sorted(unknown)}")
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False})
+    counts: dict[str, int] = {}
+    present: dict[str, frozenset[str]] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="handoff-") as tmp:
+            for table in TABLES:
+                frame = tables.get(table)
+                con.execute(_create_table_sql(table))
+                if frame is None or len(frame) == 0:
+                    counts[table] = 0
+                    present[table] = frozenset()
+                    continue
+                frame = canonical_frame(table, frame)
+                path = Path(tmp) / f"{table}.parquet"
+                frame.to_parquet(path, index=False)
+                con.execute(_insert_sql(table), {"path": str(path)})
+                counts[table] = len(frame)
+                present[table] = (fields_present or {}).get(table) or frozenset(
+                    c for c in frame.columns if frame[c].notna().any())
+        lock_down(con, memory_limit)
+    except Exception:
+        con.close()
+        raise
+    fp = fingerprint_of({t: f for t, f in tables.items() if f is not None})
+    return Database(con, fp, name, counts, present, sources)
+
+
+def canonical_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with exactly the table's columns, in order, in Parquet-friendly types."""
+    out = pd.DataFrame(index=frame.index)
+    for f in fields(table):
+        column = frame[f.name] if f.name in frame else pd.Series(None, index=frame.index)
+        if f.kind == "text":
+            out[f.name] = column.astype("string")
+        elif f.kind == "timestamp":
+            out[f.name] = pd.to_datetime(column, errors="coerce").astype("datetime64[us]")
+        elif f.kind == "number":
+            out[f.name] = pd.to_numeric(column, errors="coerce").astype("float64")
+        elif f.kind == "integer":
+            out[f.name] = pd.to_numeric(column, errors="coerce").astype("Int64")
+        else:
+            out[f.name] = column.astype("boolean")
+    return out.reset_index(drop=True)
+
+
+def _create_table_sql(table: str) -> str:
+    # Identifiers come from the schema module (an allow-list), never from user input.
+    columns = ", ".join(f'"{f.name}" {SQL_TYPES[f.kind]}' for f in fields(table))
+    return f'create table "{table}" ({columns})'
+
+
+def _insert_sql(table: str) -> str:
+    columns = ", ".join(f'"{f.name}"' for f in fields(table))
+    return f'insert into "{table}" select {columns} from read_parquet($path)'
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, memory_limit: str = MEMORY_LIMIT) -> None:
+    """After loading: no file or network access, no extensions, no further settings."""
+    con.execute("set enable_external_access = false")
+    con.execute("set autoinstall_known_extensions = false")
+    con.execute("set autoload_known_extensions = false")
+    con.execute(f"set memory_limit = '{_size(memory_limit)}'")
+    con.execute("set max_temp_directory_size = '0B'")
+    con.execute("set lock_configuration = true")
+
+
+def _size(value: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?B", value):
+        raise ValueError(f"not a memory size: {value!r}")
+    return value
+
+
+@lru_cache(maxsize=128)
+def sql_text(name: str) -> str:
+    """The text of queries/<name>.sql; the name must be a plain identifier."""
+    if not _QUERY_NAME.match(name):
+        raise ValueError(f"not a query name: {name!r}")
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise ValueError(f"no such query: {name!r}")
+    return path.read_text(encoding="utf-8")
+
+
+def query_names() -> list[str]:
+    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+
+
+def declared_params(name: str) -> set[str]:
+    """Parameters listed in the query's `-- params:` header comment."""
+    header = [line for line in sql_text(name).splitlines() if line.startswith("--")]
+    text = " ".join(header)
+    if "-- params:" not in text:
+        return set()
+    return set(re.findall(r"\$([a-z_][a-z0-9_]*)", text.split("-- params:", 1)[1]))
+
+
+def query(db: Database, name: str, **params: object) -> pd.DataFrame:
+    """Run queries/<name>.sql on this session's database; results are small aggregates."""
+    with db.connection.cursor() as cur:  # a cursor per query: safe across threads
+        return cur.execute(sql_text(name), params).df()

@@ -1,0 +1,25 @@
+"""The demo dataset the app opens with: read once per process, shared read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from handoff.db import Database, Source, build_database
+from handoff.schema import TABLES
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO_NAME = "Demo company (synthetic)"
+
+
+def demo_tables() -> dict[str, pd.DataFrame]:
+    """The demo's canonical tables, from the committed Parquet files."""
+    return {t: pd.read_parquet(DEMO_DIR / f"{t}.parquet") for t in TABLES
+            if (DEMO_DIR / f"{t}.parquet").is_file()}
+
+
+def demo_database(tables: dict[str, pd.DataFrame] | None = None) -> Database:
+    tables = demo_tables() if tables is None else tables
+    sources = tuple(Source(f"demo/{t}.parquet", t, len(f)) for t, f in tables.items())
+    return build_database(tables, DEMO_NAME, sources)

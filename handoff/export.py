@@ -1,0 +1,28 @@
+"""Files a user downloads: CSV that a spreadsheet cannot mistake for formulas."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        try:
+            float(value)  # a negative number such as -12.5 is data, not a formula
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def safe_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes (UTF-8 with BOM, so Excel reads accents) with formula-like text neutralised."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype) in ("string", "str"):
+            out[column] = out[column].map(neutralised)
+    out.columns = [neutralised(str(c)) for c in out.columns]
+    return out.to_csv(index=False).encode("utf-8-sig")

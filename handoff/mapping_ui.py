@@ -1,0 +1,310 @@
+"""The Data page's widgets: one card per uploaded file to map, check and confirm it.
+
+Each card reads the file (once per upload), proposes a mapping, lets the user edit columns,
+stage meanings and ambiguous date readings, and shows the validation report. Nothing replaces
+the loaded data until the user presses the load button, and a failure leaves it in place.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import streamlit as st
+
+from handoff import dataset, ingest, mapping, parsing, ui
+from handoff.db import Database
+from handoff.ingest import RawTable, UploadError
+from handoff.mapping import NOT_A_STAGE, Mapping, Validation
+from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGES, TABLE_LABELS, TABLES, mappable_fields
+
+SKIP = "(skip this file)"
+NONE = ""
+RAW_KEY = "handoff.raw"
+PRESETS_KEY = "handoff.presets"
+_MAX_CACHED_FILES = 8
+
+
+def _session_dict(key: str) -> dict:
+    return st.session_state.setdefault(key, {})
+
+
+def _memo(store: str, key: tuple, compute):
+    """A result kept in this session (a few entries), so reruns do not redo slow work."""
+    cache = _session_dict(store)
+    if key not in cache:
+        cache[key] = compute()
+        while len(cache) > _MAX_CACHED_FILES * 2:
+            cache.pop(next(iter(cache)))
+    return cache[key]
+
+
+def read_file(upload) -> RawTable | UploadError:
+    """The upload's raw table, read once per upload and sheet (kept in this session only)."""
+    cache = _session_dict(RAW_KEY)
+    data = upload.getvalue()
+    try:
+        sheets = ingest.sheet_names(upload.name, data)
+    except UploadError as e:
+        return e
+    sheet = None
+    if len(sheets) > 1:
+        sheet = st.selectbox(f"Sheet of {upload.name}", sheets, key=f"sheet.{upload.file_id}",
+                             help="This workbook has several sheets; choose the one to load.")
+    key = (upload.file_id, sheet)
+    if key not in cache:
+        bar = st.progress(0.0, text=f"Reading {upload.name}…")
+        try:
+            cache[key] = ingest.read_upload(upload.name, data, sheet,
+                                            progress=lambda f: bar.progress(f))
+        except UploadError as e:
+            cache[key] = e
+        except Exception as e:  # noqa: BLE001 - a file must never crash the app
+            cache[key] = UploadError(f"{upload.name} could not be read ({type(e).__name__}: "
+                                     f"{str(e)[:120]}). Export it again as CSV and retry.")
+        bar.empty()
+        while len(cache) > _MAX_CACHED_FILES:
+            cache.pop(next(iter(cache)))
+    return cache[key]
+
+
+def forget_removed_files(uploads: list) -> None:
+    """Drop cached reads of files the user removed from the uploader."""
+    live = {u.file_id for u in uploads}
+    for store in (RAW_KEY, "handoff.proposals", "handoff.applied"):
+        cache = _session_dict(store)
+        for key in [k for k in cache if str(k[0]).split(".")[0] not in live]:
+            cache.pop(key)
+
+
+def file_card(upload) -> dataset.Pending | None:
+    """Read, map and validate one upload; the pending load, or None if skipped/unreadable."""
+    with st.container(border=True):
+        st.subheader(upload.name)
+        raw = read_file(upload)
+        if isinstance(raw, UploadError):
+            st.error(str(raw))
+            return None
+        for warning in raw.warnings:
+            st.warning(f"{upload.name}: {warning}")
+        fid = f"{upload.file_id}.{raw.sheet or ''}"
+        proposal = _memo("handoff.proposals", (fid, None), lambda: mapping.propose(raw))
+        choices = [SKIP, *TABLES]
+        table = st.selectbox(
+            "This file holds", choices, index=choices.index(proposal.table),
+            format_func=lambda t: TABLE_LABELS.get(t, t), key=f"table.{fid}",
+            help="Which part of the canonical model the rows are. Skip files you do not need.")
+        if table == SKIP:
+            st.caption("Skipped: this file will not be loaded.")
+            return None
+        current = _mapping_for(raw, fid, table)
+        if current.preset:
+            st.success(f"Recognised: **{current.preset}**. Check the proposed mapping below.")
+        else:
+            st.info("Not a known export: columns were matched by their names. Check each "
+                    "field below and change what is wrong.")
+        current = _column_editor(raw, current, fid)
+        current = _stage_editor(raw, current, fid)
+        current.date_order = {c: st.session_state[f"dateorder.{fid}.{c}"]
+                              for c in current.columns.values()
+                              if f"dateorder.{fid}.{c}" in st.session_state}
+        frame, validation = _memo("handoff.applied", (fid, current.to_json()),
+                                  lambda: mapping.apply(raw, current))
+        _date_order_choices(validation, fid)
+        validation_report(validation)
+        _preset_controls(current, fid)
+        return dataset.Pending(upload.name, current, frame, validation)
+
+
+def _mapping_for(raw: RawTable, fid: str, table: str) -> Mapping:
+    """The starting mapping for this file and table: a chosen saved preset or the proposal."""
+    presets: dict[str, Mapping] = _session_dict(PRESETS_KEY)
+    usable = [n for n, m in presets.items() if m.table == table]
+    start = copy.deepcopy(_memo("handoff.proposals", (fid, table),
+                                lambda: mapping.propose(raw, table)))
+    if usable:
+        choice = st.selectbox("Start from", ["Proposed mapping", *usable], key=f"preset.{fid}",
+                              help="Mappings you saved in this session.")
+        if choice in presets:
+            saved = presets[choice]
+            headers = set(raw.frame.columns)
+            start = Mapping(table, {k: v for k, v in saved.columns.items() if v in headers},
+                            dict(saved.stages), list(saved.stage_order), dict(saved.date_order),
+                            preset=f"your preset '{choice}'", note=saved.note)
+            start.stages = {**_memo("handoff.proposals", (fid, table, "stages"), lambda: (
+                mapping.propose_stages(raw, start)[0])), **start.stages}
+    return start
+
+
+def _column_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
+    headers = list(raw.frame.columns)
+    rows = []
+    for f in mappable_fields(current.table):
+        column = current.columns.get(f.name, NONE)
+        rows.append({"Field": f.label + (" *" if f.required else ""), "Column": column,
+                     "Examples": _examples(raw.frame, column)})
+    st.markdown("**Columns** — which column of the file is which field (* = required)")
+    edited = st.data_editor(
+        pd.DataFrame(rows), key=f"columns.{fid}.{current.table}.{current.preset}",
+        hide_index=True, width="stretch", disabled=["Field", "Examples"],
+        column_config={"Column": st.column_config.SelectboxColumn(
+            "Column", options=[NONE, *headers], help="Leave empty when the file lacks it.")})
+    columns = {}
+    for f, value in zip(mappable_fields(current.table), edited["Column"], strict=True):
+        if isinstance(value, str) and value in headers:
+            columns[f.name] = value
+    current.columns = columns
+    return current
+
+
+def _examples(frame: pd.DataFrame, column: str) -> str:
+    if not column or column not in frame:
+        return ""
+    values = frame[column].dropna().astype(str).str.strip()
+    return ", ".join(values[values != ""].unique()[:3].tolist())[:80]
+
+
+def _stage_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
+    if current.table not in ("leads", "deals") or "stage" not in current.columns:
+        return current
+    column = current.columns["stage"]
+    values = _memo("handoff.proposals", (fid, "values", column),
+                   lambda: mapping.stage_values(raw, current))
+    if not values:
+        return current
+    counts = _memo("handoff.proposals", (fid, "counts", column),
+                   lambda: raw.frame[column].astype(str).str.strip().value_counts())
+    proposed, order = _memo("handoff.proposals", (fid, current.table, "stages", column),
+                            lambda: mapping.propose_stages(raw, current))
+    stages = {**proposed, **{k: v for k, v in current.stages.items() if k in proposed}}
+    if current.table == "leads":
+        options = [*LEAD_STAGES, NOT_A_STAGE]
+        help_text = "The lifecycle stage each value means: " + ", ".join(
+            f"{s} = {LEAD_STAGE_LABELS[s]}" for s in LEAD_STAGES)
+        ordered = sorted(values, key=lambda v: options.index(stages.get(v, "lead")))
+    else:
+        options = ["open", "won", "lost"]
+        help_text = "Whether a deal at this stage is still open, won or lost."
+        ordered = current.stage_order or order or values
+        ordered = [v for v in ordered if v in values] + [v for v in values if v not in ordered]
+    rows = [{"Stage value": v, "Rows": int(counts.get(v, 0)), "Means": stages.get(v, options[0]),
+             "Order": i} for i, v in enumerate(ordered, start=1)]
+    st.markdown("**Stages** — what each stage value of the file means"
+                + (" and its position in the pipeline" if current.table == "deals" else ""))
+    edited = st.data_editor(
+        pd.DataFrame(rows), key=f"stages.{fid}.{current.table}", hide_index=True,
+        width="stretch", disabled=["Stage value", "Rows"],
+        column_order=None if current.table == "deals" else ["Stage value", "Rows", "Means"],
+        column_config={"Means": st.column_config.SelectboxColumn("Means", options=options,
+                                                                 help=help_text, required=True),
+                       "Order": st.column_config.NumberColumn("Order", min_value=1, step=1)})
+    current.stages = {str(r["Stage value"]): str(r["Means"]) for _, r in edited.iterrows()}
+    if current.table == "deals":
+        edited = edited.assign(Order=pd.to_numeric(edited["Order"], errors="coerce"))
+        current.stage_order = edited.sort_values("Order", kind="stable")["Stage value"].tolist()
+    return current
+
+
+def _date_order_choices(validation: Validation, fid: str) -> None:
+    for report in validation.columns:
+        if report.kind != "timestamp" or not report.ambiguous_dates:
+            continue
+        examples = ", ".join(report.ambiguous_examples)
+        st.radio(f"Column '{report.column}': {report.ambiguous_dates:,} dates such as {examples} "
+                 "can be read two ways. Read them…", parsing.DATE_ORDERS,
+                 index=parsing.DATE_ORDERS.index(report.date_order or "mdy"),
+                 format_func=parsing.DATE_ORDER_LABELS.get, key=f"dateorder.{fid}.{report.column}",
+                 horizontal=True)
+
+
+def validation_report(v: Validation) -> None:
+    """Rows read, loaded and rejected (with reasons), and what happened to each column."""
+    st.markdown("**Validation**")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Rows read", f"{v.rows_read:,}")
+    c2.metric("Rows to load", f"{v.rows_loaded:,}")
+    c3.metric("Rows rejected", f"{len(v.rejected):,}")
+    for problem in v.problems:
+        st.error(f"{v.file_name}: {problem}")
+    for note in v.notes:
+        st.caption(note)
+    if v.rejected:
+        st.warning(f"{len(v.rejected):,} row(s) of {v.file_name} will not be loaded:")
+        st.dataframe(pd.DataFrame([{"Line": r.line, "Reason": r.reason, "Row": r.text}
+                                   for r in v.rejected[:200]]), hide_index=True, width="stretch")
+    rows = []
+    for r in v.columns:
+        detail = []
+        if r.date_formats:
+            detail.append("formats: " + "; ".join(r.date_formats))
+        if r.ambiguous_dates:
+            detail.append(f"{r.ambiguous_dates:,} ambiguous, read "
+                          f"{parsing.DATE_ORDER_LABELS[r.date_order or 'mdy'].split(' (')[0]}")
+        if r.currency_parsed:
+            detail.append(f"{r.currency_parsed:,} currency strings parsed")
+        if r.decimal_comma:
+            detail.append("decimal comma")
+        if r.missing_spellings:
+            detail.append("missing as: " + ", ".join(f"'{k}' ×{n:,}"
+                                                     for k, n in r.missing_spellings.items()))
+        rows.append({"Column": r.column, "Field": r.field, "Read": r.values,
+                     "Missing": r.missing, "Unreadable": r.failed,
+                     "Unreadable examples": ", ".join(r.failed_examples),
+                     "Details": "; ".join(detail)})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        unreadable = [r for r in v.columns if r.failed]
+        for r in unreadable:
+            st.warning(f"{v.file_name}, column '{r.column}': {r.failed:,} value(s) could not be "
+                       f"read as {r.kind} (for example {', '.join(r.failed_examples)}); they are "
+                       "loaded as missing. Map another column or fix them in the file.")
+
+
+def _preset_controls(current: Mapping, fid: str) -> None:
+    with st.expander("Save this mapping as a preset"):
+        name = st.text_input("Preset name", key=f"presetname.{fid}",
+                             placeholder="e.g. Our HubSpot deals export")
+        if st.button("Save preset", key=f"presetsave.{fid}", disabled=not name.strip()):
+            _session_dict(PRESETS_KEY)[name.strip()] = current
+            st.success(f"Saved '{name.strip()}' for this session. Download it to reuse later.")
+        st.download_button("Download mapping (JSON)", current.to_json(),
+                           file_name="handoff-mapping.json", mime="application/json",
+                           key=f"presetdl.{fid}")
+
+
+def preset_upload() -> None:
+    """Reuse mappings saved earlier: upload the JSON files downloaded from a file card."""
+    files = st.file_uploader("Mapping presets (JSON) saved earlier", type=["json"],
+                             accept_multiple_files=True, key="data.presets")
+    for f in files or []:
+        try:
+            preset = Mapping.from_json(f.getvalue().decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            st.error(f"{f.name} is not a Handoff mapping preset ({e}).")
+            continue
+        _session_dict(PRESETS_KEY)[f.name.removesuffix(".json")] = preset
+    saved = _session_dict(PRESETS_KEY)
+    if saved:
+        st.caption("Presets in this session: " + ", ".join(saved))
+
+
+def load_controls(db: Database, pending: list[dataset.Pending]) -> None:
+    """The button that replaces the loaded data, enabled when every file validates."""
+    ready = [p for p in pending if p.validation.ok]
+    blocked = [p.file_name for p in pending if not p.validation.ok]
+    if blocked:
+        st.warning("Fix the problems shown for " + ", ".join(blocked) + " or skip them.")
+    if not pending:
+        return
+    keep = st.checkbox("Keep the other tables already loaded (for example add a teams file "
+                       "to the deals you loaded)", value=False, key="data.keep",
+                       disabled=db.name.startswith("Demo"))
+    rows = sum(p.validation.rows_loaded for p in ready)
+    label = f"Load {len(ready)} file(s), {rows:,} rows, replacing the current data"
+    if st.button(label, type="primary", disabled=bool(blocked) or not ready, key="data.load"):
+        new = ui.guarded(lambda: dataset.load(ready, db, keep_current=keep), "Loading")
+        if new is not None:
+            counts = ", ".join(f"{n:,} {TABLE_LABELS[t].lower()}"
+                               for t, n in new.row_counts.items() if n)
+            ui.replace_database(new, f"Loaded {new.name}: {counts}.")
+            st.rerun()

@@ -1,0 +1,48 @@
+"""KPI definitions: each returns numbers computed by a query in `queries/` on the session data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from handoff.db import Database, query
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What is loaded and the headline numbers, for the Home page."""
+
+    leads: int
+    mqls: int
+    sqls: int
+    customers: int
+    deals: int
+    won: int
+    lost: int
+    open_deals: int
+    revenue_won: float
+    margin_won: float | None
+    won_without_margin: int
+    win_rate: float | None
+    lead_to_customer: float | None
+    first_date: pd.Timestamp | None
+    last_date: pd.Timestamp | None
+
+
+def home_summary(db: Database) -> Summary:
+    row = query(db, "home_summary").iloc[0]
+    firsts = [row.first_lead_at, row.first_deal_at]
+    lasts = [row.last_lead_at, row.last_deal_at]
+    return Summary(
+        leads=int(row.leads), mqls=int(row.mqls), sqls=int(row.sqls),
+        customers=int(row.customers), deals=int(row.deals), won=int(row.won),
+        lost=int(row.lost), open_deals=int(row.open_deals),
+        revenue_won=float(row.revenue_won),
+        margin_won=None if pd.isna(row.margin_won) else float(row.margin_won),
+        won_without_margin=int(row.won_without_margin),
+        win_rate=None if pd.isna(row.win_rate) else float(row.win_rate),
+        lead_to_customer=None if pd.isna(row.lead_to_customer) else float(row.lead_to_customer),
+        first_date=min((d for d in firsts if pd.notna(d)), default=None),
+        last_date=max((d for d in lasts if pd.notna(d)), default=None),
+    )

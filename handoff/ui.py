@@ -1,0 +1,144 @@
+"""Shared Streamlit pieces every page uses: the session's database, the sidebar, downloads.
+
+State shared across pages lives in `st.session_state` under the keys below; everything that
+holds a user's data is per session. The only process-wide cache of data is the demo dataset
+(immutable); computed results are cached under the data's fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from handoff import demo, export, metrics
+from handoff.db import Database
+from handoff.schema import TABLE_LABELS
+
+DB_KEY = "handoff.db"
+FLASH_KEY = "handoff.flash"
+
+
+@st.cache_resource(show_spinner=False)
+def _demo_tables() -> dict[str, pd.DataFrame]:
+    return demo.demo_tables()
+
+
+def session_database() -> Database:
+    """This session's database, opened on the demo data the first time."""
+    db = st.session_state.get(DB_KEY)
+    if db is None:
+        db = demo.demo_database(_demo_tables())
+        st.session_state[DB_KEY] = db
+    return db
+
+
+def replace_database(new: Database, message: str) -> None:
+    """Swap in a newly built database; the old one is closed only after the swap."""
+    old = st.session_state.get(DB_KEY)
+    st.session_state[DB_KEY] = new
+    st.session_state[FLASH_KEY] = message
+    if old is not None and old is not new:
+        old.close()
+
+
+def flash() -> None:
+    """Show, once, the message left by the last load."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message)
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _computed(fingerprint: str, name: str, args: tuple, _db: Database) -> object:
+    return getattr(metrics, name)(_db, *args)
+
+
+def computed(db: Database, name: str, *args: object) -> object:
+    """metrics.<name>(db, *args), cached under the data's fingerprint (never its file name)."""
+    return _computed(db.fingerprint, name, args, db)
+
+
+def sidebar(db: Database) -> None:
+    with st.sidebar:
+        st.markdown(f"**Loaded:** {db.name}")
+        rows = [f"{TABLE_LABELS[t]}: {n:,}" for t, n in db.row_counts.items() if n]
+        st.caption("  \n".join(rows) if rows else "No rows loaded.")
+
+
+def kpi(label: str, value: str, help_text: str | None = None) -> None:
+    st.metric(label, value, help=help_text, border=True)
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def table_with_download(frame: pd.DataFrame, file_name: str, key: str,
+                        height: int | None = None) -> None:
+    """A table and its CSV download (cells neutralised against spreadsheet formulas)."""
+    st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto")
+    st.download_button("Download CSV", export.safe_csv(frame), file_name=file_name,
+                       mime="text/csv", key=key)
+
+
+def guarded(action: Callable[[], object], what: str) -> object | None:
+    """Run a step a user's data can break; show a message instead of a traceback."""
+    try:
+        return action()
+    except Exception as e:  # noqa: BLE001 - any failure here must become a message
+        st.error(f"{what} failed: {e}. Nothing loaded before was changed.")
+        return None
+
+
+def loaded_overview(db: Database) -> None:
+    """What is loaded: the files, rows per table, and the dates they span."""
+    summary: metrics.Summary = computed(db, "home_summary")
+    span = "no dates"
+    if summary.first_date is not None and summary.last_date is not None:
+        span = f"{summary.first_date:%d %b %Y} to {summary.last_date:%d %b %Y}"
+    st.markdown(f"**Loaded:** {db.name} — {span}")
+    counts = {TABLE_LABELS[t]: n for t, n in db.row_counts.items() if n}
+    st.dataframe(pd.DataFrame({"Table": list(counts), "Rows": list(counts.values())}),
+                 hide_index=True, width="content")
+    if db.sources and not db.name.startswith("Demo"):
+        st.caption("Files: " + "; ".join(
+            f"{s.file_name} → {TABLE_LABELS[s.table].lower()} ({s.rows:,} rows"
+            + (f", {s.preset}" if s.preset else "") + ")" for s in db.sources))
+
+
+def headline_kpis(db: Database) -> None:
+    """The handful of numbers both teams look at first; each says what it needs if absent."""
+    s: metrics.Summary = computed(db, "home_summary")
+    st.subheader("Headline numbers")
+    cols = st.columns(3)
+    with cols[0]:
+        if s.leads:
+            kpi("Leads", f"{s.leads:,}", "Leads or contacts that entered the funnel.")
+            kpi("MQLs", f"{s.mqls:,}", "Leads that reached marketing-qualified or beyond.")
+            kpi("Lead → customer", percent(s.lead_to_customer),
+                "Share of leads that became customers.")
+        else:
+            st.info("Lead numbers need a leads or contacts file.")
+    with cols[1]:
+        if s.deals:
+            kpi("Deals won", f"{s.won:,}", f"{s.lost:,} lost, {s.open_deals:,} still open.")
+            kpi("Win rate", percent(s.win_rate), "Won ÷ closed (won + lost) deals.")
+        else:
+            st.info("Deal numbers need a deals or opportunities file.")
+    with cols[2]:
+        if s.deals and db.has("deals", "amount"):
+            kpi("Revenue won", money(s.revenue_won), "Sum of amounts of won deals.")
+        elif s.deals:
+            st.info("Revenue needs an amount column in the deals file.")
+        if s.deals and db.has("deals", "margin"):
+            note = (f"{s.won_without_margin:,} won deal(s) have no margin and are left out."
+                    if s.won_without_margin else "Sum of margins of won deals.")
+            kpi("Margin won", money(s.margin_won), note)
+        elif s.deals:
+            st.caption("Margin is not in the deals file: revenue is shown without margin.")

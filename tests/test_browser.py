@@ -1,0 +1,66 @@
+"""As a user, in Chromium: the demo opens, an upload is mapped, confirmed and counted."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+from handoff.demo import DEMO_DIR
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.browser
+
+
+def _wait_idle(page) -> None:
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=60_000)
+
+
+def _metric_value(page, label: str) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{label}$")))
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_demo_then_upload_then_new_numbers(page, app_url, tmp_path):
+    leads = pd.read_parquet(DEMO_DIR / "leads.parquet")
+    page.goto(app_url)
+    _wait_idle(page)
+    expect(page.get_by_text("Headline numbers")).to_be_visible()
+    assert _metric_value(page, "Leads") == f"{len(leads):,}"
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    page.get_by_role("link", name=re.compile("^Data")).first.click()
+    _wait_idle(page)
+    expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
+    fixture = FIXTURES / "maven_sales_pipeline_300.csv"
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(fixture)
+    load = page.get_by_role("button", name=re.compile(r"^Load 1 file\(s\), 300 rows"))
+    expect(load).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Rows rejected")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "data-page.png"), full_page=True)
+    load.click()
+    _wait_idle(page)
+    expect(page.get_by_text(re.compile(r"Loaded maven_sales_pipeline_300\.csv: 300 deals"))
+           ).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    raw = pd.read_csv(fixture)
+    page.get_by_role("link", name=re.compile("^app$")).first.click()
+    _wait_idle(page)
+    assert _metric_value(page, "Deals won") == f"{(raw.deal_stage == 'Won').sum():,}"
+    page.screenshot(path=str(tmp_path / "home-after-upload.png"), full_page=True)
+
+
+def test_a_bad_upload_gives_a_message_and_keeps_the_demo(page, app_url, tmp_path):
+    page.goto(f"{app_url}/Data")
+    _wait_idle(page)
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(256)) * 50)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(junk)
+    expect(page.get_by_text(re.compile("junk.csv does not look like"))).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    expect(page.get_by_text(re.compile("Loaded:.*Demo company"))).to_be_visible()

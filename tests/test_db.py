@@ -1,0 +1,82 @@
+"""The session database: canonical tables, queries by name with bound parameters, lockdown."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from handoff import db as dbm
+from handoff.schema import TABLES, field_names
+from tests.conftest import FIXTURES
+
+
+def test_every_canonical_table_exists_even_when_empty(maven_db):
+    assert maven_db.row_counts["deals"] == 300
+    for table in TABLES:
+        with maven_db.connection.cursor() as cur:
+            cols = [r[0] for r in cur.execute(f'describe "{table}"').fetchall()]
+        assert cols == field_names(table)
+    assert maven_db.row_counts["leads"] == 0
+    assert maven_db.has("deals", "amount") and not maven_db.has("deals", "margin")
+
+
+@pytest.mark.parametrize("statement", [
+    "select * from read_csv('/etc/passwd')",
+    "select * from read_text('/etc/hostname')",
+    "copy deals to '/tmp/handoff-leak.csv'",
+    "attach '/tmp/handoff-x.db'",
+    "install httpfs",
+    "load httpfs",
+    "set enable_external_access = true",
+    "set memory_limit = '20GB'",
+    "select * from read_parquet('https://example.com/x.parquet')",
+])
+def test_lockdown_refuses_files_extensions_and_settings(maven_db, statement):
+    with pytest.raises(duckdb.Error), maven_db.connection.cursor() as cur:
+        cur.execute(statement)
+    with maven_db.connection.cursor() as cur:  # and the data is still there
+        assert cur.execute("select count(*) from deals").fetchone()[0] == 300
+
+
+def test_each_query_declares_exactly_the_parameters_it_binds():
+    con = duckdb.connect()
+    for name in dbm.query_names():
+        statements = con.extract_statements(dbm.sql_text(name))
+        assert len(statements) == 1, f"{name}.sql must hold one statement"
+        assert set(statements[0].named_parameters) == dbm.declared_params(name), name
+
+
+@pytest.mark.parametrize("name", ["../secret", "home_summary; drop table deals", "Home", ""])
+def test_query_names_are_an_allow_list(name):
+    with pytest.raises(ValueError):
+        dbm.sql_text(name)
+
+
+def test_fingerprint_follows_content_not_names():
+    a = pd.DataFrame({"deal_id": ["1", "2"], "amount": [1.0, 2.0]})
+    b = a.copy()
+    c = a.assign(amount=[1.0, 3.0])
+    assert dbm.fingerprint_of({"deals": a}) == dbm.fingerprint_of({"deals": b})
+    assert dbm.fingerprint_of({"deals": a}) != dbm.fingerprint_of({"deals": c})
+
+
+def test_hostile_text_is_stored_as_data(tmp_path):
+    evil = pd.DataFrame({"deal_id": ["'; drop table deals; --", "../../etc/passwd"],
+                         "stage": ["=HYPERLINK(\"http://x\")", "+cmd"], "status": ["won", "lost"]})
+    db = dbm.build_database({"deals": evil}, "evil")
+    with db.connection.cursor() as cur:
+        got = cur.execute("select deal_id, stage from deals order by deal_id").fetchall()
+    assert got == sorted(zip(evil.deal_id, evil.stage, strict=True))
+    summary = dbm.query(db, "home_summary")
+    assert (summary.won.iloc[0], summary.lost.iloc[0]) == (1, 1)
+
+
+def test_home_summary_matches_pandas_on_maven(maven_db):
+    raw = pd.read_csv(FIXTURES / "maven_sales_pipeline_300.csv")
+    row = dbm.query(maven_db, "home_summary").iloc[0]
+    won, lost = (raw.deal_stage == "Won").sum(), (raw.deal_stage == "Lost").sum()
+    assert (row.won, row.lost, row.deals) == (won, lost, 300)
+    assert row.win_rate == pytest.approx(won / (won + lost))
+    assert row.revenue_won == pytest.approx(raw.loc[raw.deal_stage == "Won", "close_value"].sum())
+    assert row.leads == 0

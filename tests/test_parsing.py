@@ -1,0 +1,104 @@
+"""Typed values from export text: dates, numbers, booleans, and what was treated as missing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from handoff.parsing import (
+    ColumnReport,
+    parse_booleans,
+    parse_numbers,
+    parse_text,
+    parse_timestamps,
+)
+
+
+def _report(kind: str) -> ColumnReport:
+    return ColumnReport("col", "field", kind)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2024-01-22", "2024-01-22 00:00:00"),
+    ("2024-01-22T16:14:25.000+0000", "2024-01-22 16:14:25"),
+    ("2024-01-22T16:14:25.000+0200", "2024-01-22 14:14:25"),
+    ("15 Apr, 2021 00:02:00", "2021-04-15 00:02:00"),
+    ("2018.02.26", "2018-02-26 00:00:00"),
+    ("02/23/26 08:55 PM", "2026-02-23 20:55:00"),
+    ("23.02.2026", "2026-02-23 00:00:00"),
+    ("Feb 23, 2026", "2026-02-23 00:00:00"),
+    ("23-Feb-2026", "2026-02-23 00:00:00"),
+    ("2026/02/23", "2026-02-23 00:00:00"),
+])
+def test_date_formats(text, expected):
+    out = parse_timestamps(pd.Series([text]), _report("timestamp"))
+    assert out.iloc[0] == pd.Timestamp(expected)
+
+
+def test_ambiguous_dates_are_reported_and_can_be_flipped():
+    values = pd.Series(["02/03/24", "04/05/24", "12/11/24"])
+    r = _report("timestamp")
+    us = parse_timestamps(values, r)
+    assert us.iloc[0] == pd.Timestamp("2024-02-03")
+    assert (r.ambiguous_dates, r.date_order) == (3, "mdy")
+    r2 = _report("timestamp")
+    eu = parse_timestamps(values, r2, order="dmy")
+    assert eu.iloc[0] == pd.Timestamp("2024-03-02")
+    assert r2.date_order == "dmy"
+
+
+def test_a_day_over_twelve_settles_the_order():
+    r = _report("timestamp")
+    out = parse_timestamps(pd.Series(["25/03/2024", "02/03/2024"]), r)
+    assert out.tolist() == [pd.Timestamp("2024-03-25"), pd.Timestamp("2024-03-02")]
+    assert r.date_order == "dmy"
+
+
+def test_mixed_formats_and_unreadable_values_in_one_column():
+    r = _report("timestamp")
+    s = pd.Series(["2024-01-02", "15 Apr, 2021 00:02:00", "not a date", "unknown", ""])
+    out = parse_timestamps(s, r)
+    assert out.notna().tolist() == [True, True, False, False, False]
+    assert (r.values, r.missing, r.failed) == (2, 2, 1)
+    assert r.failed_examples == ["not a date"]
+    assert r.missing_spellings == {"unknown": 1, "(blank)": 1}
+
+
+def test_excel_serial_dates():
+    out = parse_timestamps(pd.Series([45000.0, 45000.5], dtype=object), _report("timestamp"),
+                           excel_serials=True)
+    assert out.tolist() == [pd.Timestamp("2023-03-15"), pd.Timestamp("2023-03-15 12:00")]
+
+
+def test_currency_and_separators():
+    r = _report("number")
+    s = pd.Series(["$22,700.00", "(1,200)", "12", "€ 5", "1 500", "abc", "", "NaN", "-3.5"])
+    out = parse_numbers(s, r)
+    assert out.tolist()[:5] == [22700.0, -1200.0, 12.0, 5.0, 1500.0]
+    assert out.iloc[8] == -3.5
+    assert out.iloc[5:8].isna().all()
+    assert (r.currency_parsed, r.failed, r.missing) == (2, 1, 2)
+
+
+def test_european_decimal_comma():
+    r = _report("number")
+    out = parse_numbers(pd.Series(["1.234,56", "2,5", "7"]), r)
+    assert out.tolist() == [1234.56, 2.5, 7.0]
+    assert r.decimal_comma
+
+
+def test_booleans_salesforce_style():
+    r = _report("boolean")
+    out = parse_booleans(pd.Series(["1", "", "TRUE", "no", "maybe"]), r)
+    assert out.tolist()[:4] == [True, pd.NA, True, False] or out.iloc[1] is pd.NA
+    assert bool(out.iloc[0]) and bool(out.iloc[2]) and not bool(out.iloc[3])
+    assert out.iloc[1] is pd.NA and out.iloc[4] is pd.NA
+    assert r.failed_examples == ["maybe"]
+
+
+def test_text_missing_spellings():
+    r = _report("text")
+    out = parse_text(pd.Series([" Web ", "Select", "N/A", "Partner"]), r)
+    assert out.tolist()[0] == "Web" and out.tolist()[3] == "Partner"
+    assert out.iloc[1:3].isna().all()
+    assert r.missing_spellings == {"Select": 1, "N/A": 1}
