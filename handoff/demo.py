@@ -11,12 +11,16 @@ from handoff.schema import TABLES
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 DEMO_NAME = "Demo company (synthetic)"
+DEMO_PIPELINE = ("Discovery", "Demo", "Proposal", "Negotiation", "Closed Won", "Closed Lost")
 
 
 def demo_tables() -> dict[str, pd.DataFrame]:
     """The demo's canonical tables, from the committed Parquet files."""
-    return {t: pd.read_parquet(DEMO_DIR / f"{t}.parquet") for t in TABLES
-            if (DEMO_DIR / f"{t}.parquet").is_file()}
+    tables = {t: pd.read_parquet(DEMO_DIR / f"{t}.parquet") for t in TABLES
+              if (DEMO_DIR / f"{t}.parquet").is_file()}
+    order = {stage: i for i, stage in enumerate(DEMO_PIPELINE, start=1)}
+    tables["deals"] = tables["deals"].assign(stage_order=tables["deals"]["stage"].map(order))
+    return tables
 
 
 def demo_database(tables: dict[str, pd.DataFrame] | None = None) -> Database:

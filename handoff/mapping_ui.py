@@ -147,6 +147,7 @@ def _column_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
     edited = st.data_editor(
         pd.DataFrame(rows), key=f"columns.{fid}.{current.table}.{current.preset}",
         hide_index=True, width="stretch", disabled=["Field", "Examples"],
+        height=_rows_height(len(rows)),
         column_config={"Column": st.column_config.SelectboxColumn(
             "Column", options=[NONE, *headers], help="Leave empty when the file lacks it.")})
     columns = {}
@@ -155,6 +156,11 @@ def _column_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
             columns[f.name] = value
     current.columns = columns
     return current
+
+
+def _rows_height(n: int) -> int:
+    """Tall enough to show every row of a small editor without an inner scrollbar."""
+    return 35 * (min(n, 40) + 1) + 3
 
 
 def _examples(frame: pd.DataFrame, column: str) -> str:
@@ -193,7 +199,7 @@ def _stage_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
                 + (" and its position in the pipeline" if current.table == "deals" else ""))
     edited = st.data_editor(
         pd.DataFrame(rows), key=f"stages.{fid}.{current.table}", hide_index=True,
-        width="stretch", disabled=["Stage value", "Rows"],
+        width="stretch", disabled=["Stage value", "Rows"], height=_rows_height(len(rows)),
         column_order=None if current.table == "deals" else ["Stage value", "Rows", "Means"],
         column_config={"Means": st.column_config.SelectboxColumn("Means", options=options,
                                                                  help=help_text, required=True),
@@ -249,10 +255,11 @@ def validation_report(v: Validation) -> None:
                                                      for k, n in r.missing_spellings.items()))
         rows.append({"Column": r.column, "Field": r.field, "Read": r.values,
                      "Missing": r.missing, "Unreadable": r.failed,
-                     "Unreadable examples": ", ".join(r.failed_examples),
-                     "Details": "; ".join(detail)})
+                     "Details": "; ".join([*(["e.g. " + ", ".join(r.failed_examples)]
+                                             if r.failed_examples else []), *detail])})
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"Details": st.column_config.TextColumn(width="large")})
         unreadable = [r for r in v.columns if r.failed]
         for r in unreadable:
             st.warning(f"{v.file_name}, column '{r.column}': {r.failed:,} value(s) could not be "

@@ -46,3 +46,17 @@ def home_summary(db: Database) -> Summary:
         first_date=min((d for d in firsts if pd.notna(d)), default=None),
         last_date=max((d for d in lasts if pd.notna(d)), default=None),
     )
+
+
+@dataclass(frozen=True)
+class Links:
+    """How many deals can be followed back to the lead they came from."""
+
+    deals: int
+    with_lead_id: int
+    linked: int
+
+
+def lead_deal_links(db: Database) -> Links:
+    row = query(db, "lead_deal_links").iloc[0]
+    return Links(int(row.deals), int(row.with_lead_id), int(row.linked))

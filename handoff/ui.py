@@ -96,16 +96,24 @@ def guarded(action: Callable[[], object], what: str) -> object | None:
         return None
 
 
-def loaded_overview(db: Database) -> None:
+def loaded_overview(db: Database, compact: bool = False) -> None:
     """What is loaded: the files, rows per table, and the dates they span."""
     summary: metrics.Summary = computed(db, "home_summary")
     span = "no dates"
     if summary.first_date is not None and summary.last_date is not None:
         span = f"{summary.first_date:%d %b %Y} to {summary.last_date:%d %b %Y}"
     st.markdown(f"**Loaded:** {db.name} — {span}")
-    counts = {TABLE_LABELS[t]: n for t, n in db.row_counts.items() if n}
+    if compact:
+        return
+    counts = {TABLE_LABELS[t]: f"{n:,}" for t, n in db.row_counts.items() if n}
     st.dataframe(pd.DataFrame({"Table": list(counts), "Rows": list(counts.values())}),
                  hide_index=True, width="content")
+    if db.row_counts["leads"] and db.row_counts["deals"]:
+        links: metrics.Links = computed(db, "lead_deal_links")
+        hint = "" if links.linked == links.deals else (
+            " To link more, map the deals file's lead or contact id column.")
+        st.caption(f"Lead ↔ deal link: {links.linked:,} of {links.deals:,} deals point to a "
+                   f"loaded lead ({links.with_lead_id:,} carry a lead id).{hint}")
     if db.sources and not db.name.startswith("Demo"):
         st.caption("Files: " + "; ".join(
             f"{s.file_name} → {TABLE_LABELS[s.table].lower()} ({s.rows:,} rows"

@@ -10,7 +10,7 @@ ui.sidebar(db)
 
 st.title("Data")
 ui.flash()
-ui.loaded_overview(db)
+ui.loaded_overview(db, compact=True)
 
 uploads = st.file_uploader(
     "Upload CRM or marketing exports: CSV (any separator or encoding), XLSX or Parquet",

@@ -63,4 +63,5 @@ def test_a_bad_upload_gives_a_message_and_keeps_the_demo(page, app_url, tmp_path
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(junk)
     expect(page.get_by_text(re.compile("junk.csv does not look like"))).to_be_visible()
     assert page.locator('[data-testid="stException"]').count() == 0
-    expect(page.get_by_text(re.compile("Loaded:.*Demo company"))).to_be_visible()
+    main = page.get_by_test_id("stMainBlockContainer")
+    expect(main.get_by_text(re.compile("Loaded:.*Demo company"))).to_be_visible()

@@ -80,3 +80,13 @@ def test_home_summary_matches_pandas_on_maven(maven_db):
     assert row.win_rate == pytest.approx(won / (won + lost))
     assert row.revenue_won == pytest.approx(raw.loc[raw.deal_stage == "Won", "close_value"].sum())
     assert row.leads == 0
+
+
+def test_lead_deal_links_count_only_loaded_leads():
+    from handoff import metrics
+
+    leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3"]})
+    deals = pd.DataFrame({"deal_id": ["D1", "D2", "D3", "D4"],
+                          "lead_id": ["L1", "L1", "L9", None]})
+    db = dbm.build_database({"leads": leads, "deals": deals}, "links")
+    assert metrics.lead_deal_links(db) == metrics.Links(deals=4, with_lead_id=3, linked=2)
