@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,3 +27,20 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
             out[column] = out[column].map(neutralised)
     out.columns = [neutralised(str(c)) for c in out.columns]
     return out.to_csv(index=False).encode("utf-8-sig")
+
+
+def png_bytes(chart: alt.TopLevelMixin) -> bytes:
+    return png_from_spec(chart.to_json())
+
+
+def png_from_spec(spec: str) -> bytes:
+    """A Vega-Lite spec as a PNG at twice screen resolution, rendered offline."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(spec, scale=2)
+
+
+def svg_from_spec(spec: str) -> str:
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(spec)

@@ -60,3 +60,9 @@ class Links:
 def lead_deal_links(db: Database) -> Links:
     row = query(db, "lead_deal_links").iloc[0]
     return Links(int(row.deals), int(row.with_lead_id), int(row.linked))
+
+
+def filter_options(db: Database) -> dict[str, list[str]]:
+    """Values the shared filters offer, most frequent first."""
+    rows = query(db, "filter_options")
+    return {field: group["value"].tolist() for field, group in rows.groupby("field")}

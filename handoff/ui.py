@@ -7,6 +7,8 @@ holds a user's data is per session. The only process-wide cache of data is the d
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 from collections.abc import Callable
 
 import pandas as pd
@@ -14,6 +16,7 @@ import streamlit as st
 
 from handoff import demo, export, metrics
 from handoff.db import Database
+from handoff.filters import Filters
 from handoff.schema import TABLE_LABELS
 
 DB_KEY = "handoff.db"
@@ -51,13 +54,53 @@ def flash() -> None:
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _computed(fingerprint: str, name: str, args: tuple, _db: Database) -> object:
-    return getattr(metrics, name)(_db, *args)
+def _computed(fingerprint: str, module: str, name: str, args: tuple, _db: Database) -> object:
+    return getattr(importlib.import_module(module), name)(_db, *args)
 
 
-def computed(db: Database, name: str, *args: object) -> object:
-    """metrics.<name>(db, *args), cached under the data's fingerprint (never its file name)."""
-    return _computed(db.fingerprint, name, args, db)
+def computed(db: Database, fn: Callable, *args: object) -> object:
+    """fn(db, *args), cached under the data's fingerprint (never a file name) and the args."""
+    return _computed(db.fingerprint, fn.__module__, fn.__name__, args, db)
+
+
+def filters(db: Database) -> Filters:
+    """The shared filters in the sidebar; their values survive page switches (not new data)."""
+    state = st.session_state
+    if state.get("filters.fingerprint") != db.fingerprint:
+        for key in [k for k in state if str(k).startswith(("filters.", "w.filters."))]:
+            del state[key]
+        state["filters.fingerprint"] = db.fingerprint
+    summary: metrics.Summary = computed(db, metrics.home_summary)
+    options: dict[str, list[str]] = computed(db, metrics.filter_options)
+    dated = summary.first_date is not None
+    lo = summary.first_date.date() if dated else dt.date(1900, 1, 1)
+    hi = summary.last_date.date() if dated else dt.date(2100, 1, 1)
+    with st.sidebar:
+        st.markdown("**Filters** (shared by every page)")
+        if dated:
+            chosen = _durable(st.date_input, "range", (lo, hi), "Date range",
+                              min_value=lo, max_value=hi)
+            start, end = (tuple(chosen) + (hi,))[:2] if chosen else (lo, hi)
+        else:
+            st.caption("The loaded data has no dates: the date filter is off.")
+            start, end = lo, hi
+        picks = {field: _durable(st.multiselect, field, [], label, options=options.get(field, []),
+                                 placeholder="All")
+                 for field, label in (("source", "Source / channel"), ("segment", "Segment"),
+                                      ("owner", "Owner"))}
+    return Filters(start, end, tuple(picks["source"]), tuple(picks["segment"]),
+                   tuple(picks["owner"]), all_time=start <= lo and end >= hi)
+
+
+def _durable(widget: Callable, name: str, default: object, label: str, **kwargs: object):
+    """A widget whose value is kept under a durable key, so another page can restore it."""
+    state = st.session_state
+    key = f"w.filters.{name}"
+    if key not in state:
+        state[key] = state.get(f"filters.{name}", default)
+    value = widget(label, key=key, **kwargs)
+    state[f"filters.{name}"] = value
+    return value
 
 
 def sidebar(db: Database) -> None:
@@ -98,7 +141,7 @@ def guarded(action: Callable[[], object], what: str) -> object | None:
 
 def loaded_overview(db: Database, compact: bool = False) -> None:
     """What is loaded: the files, rows per table, and the dates they span."""
-    summary: metrics.Summary = computed(db, "home_summary")
+    summary: metrics.Summary = computed(db, metrics.home_summary)
     span = "no dates"
     if summary.first_date is not None and summary.last_date is not None:
         span = f"{summary.first_date:%d %b %Y} to {summary.last_date:%d %b %Y}"
@@ -109,7 +152,7 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
     st.dataframe(pd.DataFrame({"Table": list(counts), "Rows": list(counts.values())}),
                  hide_index=True, width="content")
     if db.row_counts["leads"] and db.row_counts["deals"]:
-        links: metrics.Links = computed(db, "lead_deal_links")
+        links: metrics.Links = computed(db, metrics.lead_deal_links)
         hint = "" if links.linked == links.deals else (
             " To link more, map the deals file's lead or contact id column.")
         st.caption(f"Lead ↔ deal link: {links.linked:,} of {links.deals:,} deals point to a "
@@ -122,7 +165,7 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
 
 def headline_kpis(db: Database) -> None:
     """The handful of numbers both teams look at first; each says what it needs if absent."""
-    s: metrics.Summary = computed(db, "home_summary")
+    s: metrics.Summary = computed(db, metrics.home_summary)
     st.subheader("Headline numbers")
     cols = st.columns(3)
     with cols[0]:
@@ -150,3 +193,21 @@ def headline_kpis(db: Database) -> None:
             kpi("Margin won", money(s.margin_won), note)
         elif s.deals:
             st.caption("Margin is not in the deals file: revenue is shown without margin.")
+
+
+def chart_with_downloads(chart, table: pd.DataFrame, name: str, key: str,
+                         column_config: dict | None = None) -> None:
+    """A chart, the table behind it one click away, and PNG, SVG and CSV downloads."""
+    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    with chart_tab:
+        st.altair_chart(chart, width="stretch")
+    with table_tab:
+        st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
+    spec = chart.to_json()
+    cols = st.columns([1, 1, 1, 5])
+    cols[0].download_button("PNG", lambda: export.png_from_spec(spec), file_name=f"{name}.png",
+                            mime="image/png", key=f"{key}.png", on_click="ignore")
+    cols[1].download_button("SVG", lambda: export.svg_from_spec(spec), file_name=f"{name}.svg",
+                            mime="image/svg+xml", key=f"{key}.svg", on_click="ignore")
+    cols[2].download_button("CSV", export.safe_csv(table), file_name=f"{name}.csv",
+                            mime="text/csv", key=f"{key}.csv", on_click="ignore")

@@ -51,8 +51,21 @@ def test_demo_then_upload_then_new_numbers(page, app_url, tmp_path):
     raw = pd.read_csv(fixture)
     page.get_by_role("link", name=re.compile("^app$")).first.click()
     _wait_idle(page)
-    assert _metric_value(page, "Deals won") == f"{(raw.deal_stage == 'Won').sum():,}"
-    page.screenshot(path=str(tmp_path / "home-after-upload.png"), full_page=True)
+    won = int((raw.deal_stage == "Won").sum())
+    assert _metric_value(page, "Deals won") == f"{won:,}"
+
+    page.get_by_role("link", name=re.compile("^Funnel")).first.click()
+    _wait_idle(page)
+    # The stage counts, read off the page: everyone engaged, `won` of them won.
+    expect(page.get_by_text(f"({len(raw) - won:,} of {len(raw):,} deals)", exact=False)
+           ).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="PNG").click()
+    png = tmp_path / "funnel.png"
+    download.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
+    assert download.value.suggested_filename == "funnel.png"
+    assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_a_bad_upload_gives_a_message_and_keeps_the_demo(page, app_url, tmp_path):

@@ -10,7 +10,7 @@ from handoff.demo import DEMO_DIR
 from handoff.ui import DB_KEY
 from tests.conftest import FIXTURES, load_files
 
-PAGES = ["../app.py", "../pages/1_Data.py"]
+PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py"]
 
 
 def _run(script: str, db=None) -> AppTest:
@@ -57,3 +57,41 @@ def test_home_after_upload_counts_the_uploaded_deals_and_says_what_is_missing():
     assert _metric(at, "Deals won") == f"{(raw.deal_stage == 'Won').sum():,}"
     assert any("Lead numbers need a leads" in i.value for i in at.info)
     assert any("Margin is not in the deals file" in c.value for c in at.caption)
+
+
+def _funnel_counts(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "Count" in d.value.columns)
+
+
+def test_funnel_page_interactions_change_the_numbers():
+    leads = pd.read_parquet(DEMO_DIR / "leads.parquet")
+    at = _run("../pages/2_Funnel.py")
+    base = _funnel_counts(at)
+    assert base["Count"].iloc[0] == len(leads)
+
+    at.selectbox(key="funnel.lbreak").select("source").run()
+    assert not at.exception
+    by_source = _funnel_counts(at)
+    lead_rows = by_source[by_source.Stage == "Lead"].set_index("Group")["Count"]
+    assert lead_rows.to_dict() == leads.source.value_counts().to_dict()
+
+    at.number_input(key="funnel.window").set_value(30).run()
+    windowed = _funnel_counts(at)
+    assert windowed[windowed.Stage == "Customer"]["Count"].sum() < \
+        by_source[by_source.Stage == "Customer"]["Count"].sum()
+
+    start, end = pd.Timestamp("2025-01-01"), pd.Timestamp("2025-03-31")
+    at.date_input(key="w.filters.range").set_value((start.date(), end.date())).run()
+    assert not at.exception
+    period = _funnel_counts(at)
+    in_range = leads[(leads.created_at >= start) & (leads.created_at < end + pd.Timedelta("1D"))]
+    assert period[period.Stage == "Lead"]["Count"].sum() == len(in_range)
+
+
+def test_funnel_page_on_an_uploaded_deals_file():
+    raw = pd.read_csv(FIXTURES / "maven_sales_pipeline_300.csv")
+    at = _run("../pages/2_Funnel.py", load_files("maven_sales_pipeline_300.csv"))
+    table = _funnel_counts(at)
+    assert table.Stage.tolist() == ["Engaging", "Won"]
+    assert table.Count.tolist() == [len(raw), int((raw.deal_stage == "Won").sum())]
+    assert any("dropped after it" in c.value for c in at.caption)

@@ -1,0 +1,41 @@
+-- Lead funnel, in-period view: stage events (a lead reaching a stage) dated in
+-- [$start, $end), whenever the lead was created. Needs a date per stage.
+-- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
+--   $owners (text[]), $breakdown (text: none, source, segment, owner),
+--   $unit (text: leads, accounts)
+with base as (
+    select
+        case $unit when 'accounts' then coalesce(account, lead_id) else lead_id end as entity,
+        case $breakdown
+            when 'source' then coalesce(source, '(none)')
+            when 'segment' then coalesce(segment, '(none)')
+            when 'owner' then coalesce(owner, '(none)')
+            else 'All'
+        end as grp,
+        coalesce(lead_at, created_at) as at_1,
+        mql_at,
+        sql_at,
+        opportunity_at,
+        customer_at,
+        evangelist_at
+    from leads
+    where (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
+        and (array_length($segments::varchar[]) = 0
+            or list_contains($segments::varchar[], segment))
+        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
+),
+
+events as (
+    select grp, entity, 'lead' as stage, 1 as position, at_1 as event_at from base
+    union all select grp, entity, 'mql', 2, mql_at from base
+    union all select grp, entity, 'sql', 3, sql_at from base
+    union all select grp, entity, 'opportunity', 4, opportunity_at from base
+    union all select grp, entity, 'customer', 5, customer_at from base
+    union all select grp, entity, 'evangelist', 6, evangelist_at from base
+)
+
+select grp, stage, position, count(distinct entity) as entities
+from events
+where event_at >= $start and event_at < $end
+group by grp, stage, position
+order by grp, position
