@@ -29,3 +29,63 @@ def funnel_bars(table: pd.DataFrame, layout: str = "side_by_side") -> alt.Chart:
         return (bars + text).properties(width=220, height=alt.Step(22)).facet(
             facet=alt.Facet("grp:N", title=None), columns=3).resolve_scale(x="independent")
     return (bars + text).properties(height=alt.Step(40))
+
+
+def period_change(table: pd.DataFrame) -> alt.Chart:
+    """Change in conversion per step, in points, with its 95% interval and a zero line."""
+    data = table.dropna(subset=["change"])
+    tooltip = [alt.Tooltip("step:N", title="Step"),
+               alt.Tooltip("this_rate:Q", title="This period", format=".1%"),
+               alt.Tooltip("other_rate:Q", title="Compared period", format=".1%"),
+               alt.Tooltip("change:Q", title="Change", format="+.1%"),
+               alt.Tooltip("ci_low:Q", title="95% CI from", format="+.1%"),
+               alt.Tooltip("ci_high:Q", title="95% CI to", format="+.1%"),
+               alt.Tooltip("verdict:N", title="Verdict")]
+    order = data["step"].tolist()
+    y = alt.Y("step:N", sort=order, title=None)
+    bars = alt.Chart(data).mark_rule(strokeWidth=3).encode(
+        y=y, x=alt.X("ci_low:Q", title="Change in conversion (points)",
+                     axis=alt.Axis(format="+%")), x2="ci_high:Q", tooltip=tooltip)
+    dots = alt.Chart(data).mark_point(filled=True, size=90).encode(
+        y=y, x="change:Q", shape=alt.Shape("verdict:N", title=None), tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (bars + dots + zero).properties(height=alt.Step(40))
+
+
+def time_to_convert_weeks(weeks: pd.DataFrame) -> alt.Chart:
+    """How many leads took each number of weeks (the last bar is a year or more)."""
+    return alt.Chart(weeks).mark_bar().encode(
+        x=alt.X("week:O", title="Weeks taken (52 = a year or more)"),
+        y=alt.Y("leads:Q", title="Leads"),
+        tooltip=[alt.Tooltip("week:O", title="Weeks"),
+                 alt.Tooltip("leads:Q", title="Leads", format=",")]).properties(height=260)
+
+
+def cohort_trend(trend: pd.DataFrame) -> alt.Chart:
+    """Conversion of each step by entry month; still-maturing cohorts drawn faded."""
+    tooltip = [alt.Tooltip("month:T", title="Cohort", format="%b %Y"),
+               alt.Tooltip("step:N", title="Step"),
+               alt.Tooltip("rate:Q", title="Conversion", format=".1%"),
+               alt.Tooltip("entered:Q", title="Entered the step", format=","),
+               alt.Tooltip("maturing:N", title="Still maturing")]
+    base = alt.Chart(trend).encode(
+        x=alt.X("month:T", title="Month the leads entered"),
+        y=alt.Y("rate:Q", title="Conversion", axis=alt.Axis(format="%")),
+        color=alt.Color("step:N", title=None), tooltip=tooltip)
+    maturing = alt.Opacity("maturing:N", title="Still maturing",
+                           scale=alt.Scale(domain=[False, True], range=[1.0, 0.3]))
+    return (base.mark_line(opacity=0.6) + base.mark_point(size=45, filled=True).encode(
+        opacity=maturing)).properties(height=320)
+
+
+def capacity(cap: pd.DataFrame) -> alt.Chart:
+    """Cumulative new customers per segment: a flattening line is a saturating segment."""
+    return alt.Chart(cap).mark_line(point=True).encode(
+        x=alt.X("month:T", title=None),
+        y=alt.Y("cumulative:Q", title="Cumulative new customers"),
+        color=alt.Color("segment:N", title=None),
+        tooltip=[alt.Tooltip("month:T", title="Month", format="%b %Y"),
+                 alt.Tooltip("segment:N", title="Segment"),
+                 alt.Tooltip("new_customers:Q", title="New that month", format=","),
+                 alt.Tooltip("cumulative:Q", title="Cumulative", format=",")],
+    ).properties(height=320)

@@ -118,6 +118,10 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
+def days(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
 def money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
