@@ -62,6 +62,9 @@ def display_table(result: Funnel) -> tuple[pd.DataFrame, dict]:
     out = pd.DataFrame({"Group": t["grp"], "Stage": t["label"], "Count": t["entities"],
                         "From previous": t["from_previous"], "From first": t["from_first"],
                         "Drop-off": t["drop"], "Drop-off %": t["drop_pct"]})
+    if "lost_here" in t:
+        out["Lost here"] = t["lost_here"].astype("int64")
+        out["Still open here"] = t["open_here"].astype("int64")
     if result.has_money:
         if "amount" in t:
             out["Pipeline amount"] = t["amount"]
@@ -79,11 +82,17 @@ def display_table(result: Funnel) -> tuple[pd.DataFrame, dict]:
 
 def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
     """This period against another, per step, with a verdict a room can trust."""
-    choice = st.radio("Compare with", ["previous", "year"], horizontal=True,
+    choice = st.radio("Compare with", ["previous", "year", "custom"], horizontal=True,
                       key="funnel.compare",
                       format_func={"previous": "The period just before",
-                                   "year": "The same period a year earlier"}.get)
+                                   "year": "The same period a year earlier",
+                                   "custom": "A period I choose"}.get)
     other = f.previous() if choice == "previous" else f.shifted(-364)
+    if choice == "custom":
+        picked = st.date_input("Compared period", (other.start, other.end),
+                               key="funnel.compare.range")
+        if isinstance(picked, tuple) and len(picked) == 2:
+            other = Filters(picked[0], picked[1], f.sources, f.segments, f.owners)
     st.caption(f"This period: {f.start:%d %b %Y} – {f.end:%d %b %Y}; compared with "
                f"{other.start:%d %b %Y} – {other.end:%d %b %Y}. Each change has a 95% "
                "interval (Newcombe): when it crosses zero, the change is within noise.")

@@ -95,3 +95,21 @@ def test_funnel_page_on_an_uploaded_deals_file():
     assert table.Stage.tolist() == ["Engaging", "Won"]
     assert table.Count.tolist() == [len(raw), int((raw.deal_stage == "Won").sum())]
     assert any("dropped after it" in c.value for c in at.caption)
+
+
+def test_funnel_period_comparison_names_the_q3_acceptance_drop():
+    leads = pd.read_parquet(DEMO_DIR / "leads.parquet")
+    at = _run("../pages/2_Funnel.py")
+    q3 = (pd.Timestamp("2025-07-01").date(), pd.Timestamp("2025-09-30").date())
+    at.date_input(key="w.filters.range").set_value(q3).run()
+    assert not at.exception
+
+    def acceptance(start: str, end: str) -> tuple[int, int]:
+        cohort = leads[(leads.created_at >= start) & (leads.created_at < end)]
+        return int(cohort.mql_at.notna().sum()), int(cohort.sql_at.notna().sum())
+
+    mql3, sql3 = acceptance("2025-07-01", "2025-10-01")
+    mql2, sql2 = acceptance("2025-03-31", "2025-07-01")  # the 92 days just before
+    line = next(m.value for m in at.markdown if m.value.startswith("**MQL → SQL:"))
+    assert f"{sql3 / mql3:.1%} against {sql2 / mql2:.1%}" in line
+    assert "down: more than noise" in line
