@@ -89,3 +89,57 @@ def capacity(cap: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("new_customers:Q", title="New that month", format=","),
                  alt.Tooltip("cumulative:Q", title="Cumulative", format=",")],
     ).properties(height=320)
+
+
+def close_rate_intervals(rates: pd.DataFrame) -> alt.Chart:
+    """Each group's close rate with its 95% interval, ordered by what the data vouches for."""
+    data = rates.assign(sample=rates["small_sample"].map({True: "Fewer than 30 deals",
+                                                          False: "30 deals or more"}))
+    order = data["grp"].tolist()
+    tooltip = [alt.Tooltip("grp:N", title="Group"), alt.Tooltip("rank:Q", title="Rank"),
+               alt.Tooltip("rate:Q", title="Close rate", format=".1%"),
+               alt.Tooltip("ci_low:Q", title="95% CI from", format=".1%"),
+               alt.Tooltip("ci_high:Q", title="95% CI to", format=".1%"),
+               alt.Tooltip("won:Q", title="Won", format=","),
+               alt.Tooltip("n:Q", title="Deals (n)", format=",")]
+    y = alt.Y("grp:N", sort=order, title=None)
+    rule = alt.Chart(data).mark_rule(strokeWidth=3, opacity=0.6).encode(
+        y=y, x=alt.X("ci_low:Q", title="Close rate (95% interval)",
+                     axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        x2="ci_high:Q", tooltip=tooltip)
+    dot = alt.Chart(data).mark_point(filled=True, size=80).encode(
+        y=y, x="rate:Q", shape=alt.Shape("sample:N", title=None), tooltip=tooltip)
+    return (rule + dot).properties(height=alt.Step(26))
+
+
+def sales_cycle_box(cycle: pd.DataFrame) -> alt.Chart:
+    """Days to win per group: the middle half as a bar, the median as a tick."""
+    tooltip = [alt.Tooltip("grp:N", title="Group"), alt.Tooltip("won:Q", title="Won deals"),
+               alt.Tooltip("p25_days:Q", title="25%", format=".0f"),
+               alt.Tooltip("median_days:Q", title="Median", format=".0f"),
+               alt.Tooltip("p75_days:Q", title="75%", format=".0f"),
+               alt.Tooltip("p90_days:Q", title="90%", format=".0f")]
+    y = alt.Y("grp:N", title=None, sort=alt.EncodingSortField("median_days"))
+    box = alt.Chart(cycle).mark_bar(opacity=0.5, height=14).encode(
+        y=y, x=alt.X("p25_days:Q", title="Days from created to won"), x2="p75_days:Q",
+        tooltip=tooltip)
+    whisker = alt.Chart(cycle).mark_rule().encode(y=y, x="p75_days:Q", x2="p90_days:Q",
+                                                  tooltip=tooltip)
+    tick = alt.Chart(cycle).mark_tick(thickness=3, size=18).encode(y=y, x="median_days:Q",
+                                                                   tooltip=tooltip)
+    return (box + whisker + tick).properties(height=alt.Step(26))
+
+
+def close_rate_trend(rates: pd.DataFrame) -> alt.Chart:
+    """Close rate by quarter with its 95% interval as a band."""
+    tooltip = [alt.Tooltip("grp:N", title="Quarter"),
+               alt.Tooltip("rate:Q", title="Close rate", format=".1%"),
+               alt.Tooltip("ci_low:Q", title="95% CI from", format=".1%"),
+               alt.Tooltip("ci_high:Q", title="95% CI to", format=".1%"),
+               alt.Tooltip("n:Q", title="Deals (n)", format=",")]
+    x = alt.X("grp:O", title=None, sort=sorted(rates["grp"].tolist()))
+    band = alt.Chart(rates).mark_area(opacity=0.2).encode(
+        x=x, y=alt.Y("ci_low:Q", title="Close rate", axis=alt.Axis(format="%")),
+        y2="ci_high:Q", tooltip=tooltip)
+    line = alt.Chart(rates).mark_line(point=True).encode(x=x, y="rate:Q", tooltip=tooltip)
+    return (band + line).properties(height=300)

@@ -60,7 +60,7 @@ def test_demo_then_upload_then_new_numbers(page, app_url, tmp_path):
     expect(page.get_by_text(f"({len(raw) - won:,} of {len(raw):,} deals)", exact=False)
            ).to_be_visible()
     with page.expect_download() as download:
-        page.get_by_role("button", name="PNG").click()
+        page.get_by_role("button", name="PNG", exact=True).click()
     png = tmp_path / "funnel.png"
     download.value.save_as(png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000
@@ -78,3 +78,19 @@ def test_a_bad_upload_gives_a_message_and_keeps_the_demo(page, app_url, tmp_path
     assert page.locator('[data-testid="stException"]').count() == 0
     main = page.get_by_test_id("stMainBlockContainer")
     expect(main.get_by_text(re.compile("Loaded:.*Demo company"))).to_be_visible()
+
+
+def test_close_rate_and_interval_read_off_the_page(page, app_url):
+    from tests.test_close_rates import wilson
+
+    deals = pd.read_parquet(DEMO_DIR / "deals.parquet")
+    closed = deals[deals.status.isin(["won", "lost"])]
+    by_rep = closed.groupby("owner").status.agg(won=lambda s: (s == "won").sum(), n="size")
+    by_rep["low"] = [wilson(w, n)[0] for w, n in zip(by_rep.won, by_rep.n, strict=True)]
+    top = by_rep.sort_values("low", ascending=False).iloc[0]
+    expected = (f"Most reliably high: {top.name}, {top.won / top.n:.0%} of {int(top.n)} "
+                f"(at least {top.low:.0%} with 95% confidence).")
+    page.goto(f"{app_url}/Close_rates")
+    _wait_idle(page)
+    expect(page.get_by_text(expected)).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -10,7 +10,7 @@ from handoff.demo import DEMO_DIR
 from handoff.ui import DB_KEY
 from tests.conftest import FIXTURES, load_files
 
-PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py"]
+PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py", "../pages/3_Close_rates.py"]
 
 
 def _run(script: str, db=None) -> AppTest:

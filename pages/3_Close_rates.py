@@ -1,0 +1,38 @@
+"""Close rates: by rep, team, source, segment, product and quarter, with honest statistics."""
+
+import streamlit as st
+
+from handoff import charts, close_rates, close_rates_ui, ui
+
+st.set_page_config(page_title="Close rates · Handoff", page_icon="🎯", layout="wide")
+db = ui.session_database()
+ui.sidebar(db)
+f = ui.filters(db)
+
+st.title("Close rates")
+if not db.row_counts.get("deals"):
+    st.info("Close rates need a deals or opportunities file: load one on the Data page.")
+    st.stop()
+by, definition, sales_sources = close_rates_ui.controls(db)
+rates = ui.computed(db, close_rates.close_rates, f, by, definition, sales_sources)
+if rates.empty:
+    st.info("No deals match this period and these filters.")
+    st.stop()
+ranked, compare, cycle, trend = st.tabs(["Ranking", "Compare two", "Sales cycle",
+                                         "Trend by quarter"])
+with ranked:
+    for line in close_rates.headline(rates, close_rates.GROUPS[by]):
+        st.markdown(f"**{line}**")
+    table, config = close_rates_ui.display_table(rates)
+    ui.chart_with_downloads(charts.close_rate_intervals(rates), table, "close_rates",
+                            "cr.dl", column_config=config)
+with compare:
+    close_rates_ui.compare_section(rates)
+with cycle:
+    close_rates_ui.cycle_section(db, f, by, sales_sources)
+with trend:
+    quarterly = ui.computed(db, close_rates.close_rates, f, "quarter", definition,
+                            sales_sources)
+    ui.chart_with_downloads(charts.close_rate_trend(quarterly),
+                            close_rates_ui.display_table(quarterly)[0], "close_rate_trend",
+                            "cr.trend.dl")
