@@ -35,7 +35,7 @@ def close_rates(db: Database, f: Filters, by: str = "owner", definition: str = "
     if by not in GROUPS or definition not in DEFINITIONS:
         raise ValueError(f"unknown grouping {by!r} or definition {definition!r}")
     rows = query(db, "close_rates", **f.params(), by=by, definition=definition,
-                 sales_sources=list(sales_sources))
+                 sales_sources=list(sales_sources), include_undated=f.all_time)
     rows["n"] = rows["won"] + rows["lost"] + (rows["open_deals"] if definition == "cohort"
                                               else 0)
     rows = rows[rows["n"] > 0].copy()

@@ -8,6 +8,7 @@ import pandas as pd
 
 from handoff.db import Database, Source, build_database
 from handoff.mapping import Mapping, Validation
+from handoff.schema import TABLES
 
 
 @dataclass
@@ -29,6 +30,13 @@ def load(pending: list[Pending], current: Database | None = None,
     for p in pending:
         frames = [tables[p.mapping.table]] if p.mapping.table in tables else []
         tables[p.mapping.table] = pd.concat([*frames, p.frame], ignore_index=True)
+    repeated: dict[str, int] = {}
+    for table, key in ID_FIELDS.items():
+        if table in tables and sum(p.mapping.table == table for p in pending) > 1:
+            dup = tables[table][key].duplicated()
+            if dup.any():  # overlapping exports: keep the first file's row
+                repeated[table] = int(dup.sum())
+                tables[table] = tables[table][~dup].reset_index(drop=True)
     sources = [Source(p.file_name, p.mapping.table, len(p.frame), p.mapping.preset)
                for p in pending]
     if keep_current and current is not None:
@@ -38,12 +46,16 @@ def load(pending: list[Pending], current: Database | None = None,
                     tables[table] = cur.execute(f'select * from "{_known(table)}"').df()
                 sources += [s for s in current.sources if s.table == table]
     name = ", ".join(p.file_name for p in pending)
-    return build_database(tables, name, tuple(sources))
+    db = build_database(tables, name, tuple(sources))
+    db.notes = tuple(f"{n:,} {t} repeated across the files were counted once (the first "
+                     "file's row kept)." for t, n in repeated.items())
+    return db
+
+
+ID_FIELDS = {"leads": "lead_id", "deals": "deal_id", "customers": "customer_id"}
 
 
 def _known(table: str) -> str:
-    from handoff.schema import TABLES
-
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
     return table

@@ -47,6 +47,7 @@ class Database:
     row_counts: dict[str, int]
     fields_present: dict[str, frozenset[str]]
     sources: tuple[Source, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def has(self, table: str, *names: str) -> bool:
         """True when the table has rows and every named field was supplied."""
@@ -54,18 +55,6 @@ class Database:
 
     def close(self) -> None:
         self.connection.close()
-
-
-def fingerprint_of(tables: dict[str, pd.DataFrame]) -> str:
-    """A hash of the tables' content: equal data, equal fingerprint, whatever the file name."""
-    h = hashlib.sha256()
-    for name in sorted(tables):
-        frame = tables[name]
-        h.update(name.encode())
-        h.update(",".join(map(str, frame.columns)).encode())
-        if len(frame):
-            h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
-    return h.hexdigest()[:16]
 
 
 def build_database(tables: dict[str, pd.DataFrame], name: str,
@@ -80,6 +69,7 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
                                              "autoload_known_extensions": False})
     counts: dict[str, int] = {}
     present: dict[str, frozenset[str]] = {}
+    digest = hashlib.sha256()
     try:
         with tempfile.TemporaryDirectory(prefix="handoff-") as tmp:
             for table in TABLES:
@@ -92,6 +82,7 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
                 frame = canonical_frame(table, frame)
                 path = Path(tmp) / f"{table}.parquet"
                 frame.to_parquet(path, index=False)
+                digest.update(table.encode() + path.read_bytes())
                 con.execute(_insert_sql(table), {"path": str(path)})
                 counts[table] = len(frame)
                 present[table] = (fields_present or {}).get(table) or frozenset(
@@ -100,8 +91,8 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
     except Exception:
         con.close()
         raise
-    fp = fingerprint_of({t: f for t, f in tables.items() if f is not None})
-    return Database(con, fp, name, counts, present, sources)
+    # A cryptographic hash of exactly what was loaded: equal data, equal fingerprint.
+    return Database(con, digest.hexdigest()[:32], name, counts, present, sources)
 
 
 def canonical_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:

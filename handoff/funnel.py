@@ -71,8 +71,9 @@ def lead_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
         undated = [s for s in present if s != "lead"
                    and f"{s}_at" not in db.fields_present.get("leads", set())]
         if undated:
-            notes.append("In-period counts need a date per stage; no dates for "
-                         + ", ".join(LEAD_STAGE_LABELS[s] for s in undated) + ".")
+            present = [s for s in present if s not in undated]
+            notes.append("In-period counts need a date per stage, so these stages are left "
+                         "out: " + ", ".join(LEAD_STAGE_LABELS[s] for s in undated) + ".")
         notes.append("In period: each stage counts the leads that reached it in the period, "
                      "whenever they were created, so later stages can exceed earlier ones.")
     else:

@@ -102,8 +102,9 @@ def cohort_trend(db: Database, f: Filters, maturing_days: float | None = None) -
     of lead → customer time, or 90 days) separate its month's end from the latest lead date.
     """
     raw = query(db, "funnel_cohort_trend", **f.params())
+    empty = pd.DataFrame(columns=["month", "step", "rate", "entered", "maturing"])
     if raw.empty:
-        return pd.DataFrame(columns=["month", "step", "rate", "entered", "maturing"])
+        return empty
     if maturing_days is None:
         ttc = time_to_convert(db, f, "lead", "customer")
         maturing_days = ttc.p90_days or 90.0
@@ -118,7 +119,7 @@ def cohort_trend(db: Database, f: Filters, maturing_days: float | None = None) -
             "month": raw["month"], "step": f"{LEAD_STAGE_LABELS[before]} → "
             f"{LEAD_STAGE_LABELS[after]}", "rate": raw[after] / raw[before].where(raw[before] > 0),
             "entered": raw[before], "maturing": raw["maturing"]}))
-    return pd.concat(rows, ignore_index=True)
+    return pd.concat(rows, ignore_index=True) if rows else empty
 
 
 def capacity(db: Database, f: Filters) -> pd.DataFrame:

@@ -87,7 +87,7 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
                       format_func={"previous": "The period just before",
                                    "year": "The same period a year earlier",
                                    "custom": "A period I choose"}.get)
-    other = f.previous() if choice == "previous" else f.shifted(-364)
+    other = f.previous() if choice == "previous" else f.year_earlier()
     if choice == "custom":
         picked = st.date_input("Compared period", (other.start, other.end),
                                key="funnel.compare.range")
@@ -149,7 +149,7 @@ def time_section(db: Database, f: Filters) -> None:
         ui.kpi("90% within", ui.days(t.p90_days))
     st.caption(f"{t.still_open:,} have not reached {LEAD_STAGE_LABELS[end]} (yet): they are "
                "still open, not counted as converted and not in the days above"
-               + (f"; {t.converted_undated:,} reached it without a date." if
+               + (f"; {t.converted_undated:,} reached it without usable dates." if
                   t.converted_undated else "."))
     if len(t.weeks):
         ui.chart_with_downloads(charts.time_to_convert_weeks(t.weeks), t.weeks,

@@ -128,6 +128,9 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         pass
+    mixed = _mostly_utf8(data)
+    if mixed is not None:
+        return mixed
     guess = charset_normalizer.from_bytes(data[:200_000]).best()
     if guess is not None and guess.encoding.startswith(_NON_LATIN_ENCODINGS):
         try:  # a Cyrillic, Greek, Asian… export: trust the detector
@@ -143,6 +146,24 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
                       "CSV UTF-8 and upload again.")
 
 
+def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
+    """A UTF-8 file with a few Windows-1252 lines (pasted from Excel): decode line by line."""
+    lines = data.split(b"\n")
+    bad = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(number)
+    if len(bad) > max(len(lines) // 100, 5):
+        return None
+    text = "\n".join(line.decode("utf-8") if i + 1 not in set(bad)
+                     else line.decode("cp1252", errors="replace")
+                     for i, line in enumerate(lines))
+    shown = ", ".join(map(str, bad[:5])) + ("…" if len(bad) > 5 else "")
+    return text, f"UTF-8, with line(s) {shown} in Windows-1252"
+
+
 def _decode(name: str, data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
@@ -153,7 +174,8 @@ def _decode(name: str, data: bytes, encoding: str) -> str:
 
 def sniff_dialect(text: str) -> tuple[str, str]:
     """Delimiter and quote character, detected on the first lines."""
-    sample = "\n".join(text[:65536].splitlines()[:200])
+    # Long lines make the detector slow (quadratic): it sees at most 4 KB of each line.
+    sample = "\n".join(line[:4096] for line in text[:262144].splitlines()[:200])
     try:
         found = clevercsv.Detector().detect(sample, delimiters=[",", ";", "\t", "|"])
     except Exception:  # noqa: BLE001 - the detector fails in many ways; fall back below
@@ -196,7 +218,7 @@ def _read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawT
             if progress and len(rows) % 50_000 == 0:
                 progress(min(line / total_lines, 0.99))
     except csv.Error as e:
-        where = reader.line_num + 1
+        where = max(reader.line_num, 1)
         raise UploadError(f"{name}, line {where:,}: the file cannot be read as CSV ({e}). "
                           "A quote may be left open or a cell may be enormous; fix that line "
                           "or export the file again.") from None
@@ -226,6 +248,17 @@ def _read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawT
                                         delimiter.join(row)[:200]))
     if blank:
         notes.append(f"Skipped {blank:,} empty line(s).")
+    if all(_looks_numeric(h) for h in header if h.strip()):
+        warnings.append(f"The first line ({', '.join(header[:4])}…) looks like data, not "
+                        "column names: it was used as the header. Add a header line if the "
+                        "file has none.")
+    for i in reversed(range(len(kept))):
+        swallowed = _swallowed_rows(kept[i], delimiter, width)
+        if swallowed:
+            rejected.append(RejectedRow(kept_lines[i], f"a quote ({quote}) opened here closes "
+                                        f"{swallowed} line(s) later, so those rows ran into "
+                                        "one cell", delimiter.join(kept[i])[:200]))
+            del kept[i], kept_lines[i]
     if kept and text.count(quote) % 2 == 1 and any("\n" in c for c in kept[-1]):
         line = kept_lines.pop()
         bad = kept.pop()
@@ -237,6 +270,18 @@ def _read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawT
         progress(1.0)
     return RawTable(name, frame, "csv", "", rejected=rejected, notes=notes, warnings=warnings,
                     lines=kept_lines)
+
+
+def _swallowed_rows(row: list[str], delimiter: str, width: int) -> int:
+    """How many whole rows a multi-line cell holds (an address with a comma holds none)."""
+    if width < 3:
+        return 0
+    found = 0
+    for cell in row:
+        if "\n" in cell:
+            found += sum(1 for line in cell.split("\n")[1:]
+                         if line.count(delimiter) >= width - 1)
+    return found
 
 
 def _strip_footer(rows: list[list[str]], lines: list[int]) -> int:
@@ -251,6 +296,14 @@ def _strip_footer(rows: list[list[str]], lines: list[int]) -> int:
         lines.pop()
         removed += bool(filled)
     return removed
+
+
+def _looks_numeric(cell: str) -> bool:
+    try:
+        float(cell.replace(",", "").strip())
+        return True
+    except ValueError:
+        return False
 
 
 def _reject_binary_text(name: str, text: str) -> None:
@@ -391,11 +444,18 @@ def _read_excel(name: str, data: bytes, sheet: str | None) -> RawTable:
     for number, r in enumerate(rows[header_at + 1:], start=header_at + 2):
         if any(_filled(c) for c in r):
             padded = list(r)[:len(header)] + [""] * (len(header) - len(r))
-            body.append([None if c == "" else c for c in padded])
+            body.append([None if c == "" else _whole(c) for c in padded])
             numbers.append(number)
     _, frame = _frame(name, header, body, warnings)
     return RawTable(name, frame, "excel", "", sheet=chosen, sheets=sheets, notes=notes,
                     warnings=warnings, lines=numbers)
+
+
+def _whole(cell: object) -> object:
+    """Excel stores every number as a float: 51234567.0 is the id 51234567."""
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 2**53:
+        return int(cell)
+    return cell
 
 
 def _filled(cell: object) -> bool:

@@ -469,6 +469,11 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
             missing = out[f.name].isna()
             dropped += [(i, f"no value for {f.label}") for i in out.index[missing]]
             out = out[~missing]
+    if table in ("leads", "deals"):
+        excluded = _not_a_stage(mapping, out)
+        dropped += [(i, f"stage '{out.at[i, 'stage'] if 'stage' in out else ''}' is marked "
+                        "'(not a stage)'") for i in out.index[excluded]]
+        out = out[~excluded]
     if table == "leads":
         out = _finish_leads(mapping, out, notes)
     elif table == "deals":
@@ -477,6 +482,18 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
         if f.name not in out:
             out[f.name] = pd.Series(None, index=out.index, dtype=_dtype(f.kind))
     return out[[f.name for f in fields(table)]], dropped
+
+
+def _not_a_stage(mapping: Mapping, out: pd.DataFrame) -> pd.Series:
+    """Rows the user excluded: a stage mapped to '(not a stage)', or a deleted deal."""
+    excluded = pd.Series(False, index=out.index)
+    if "stage" in out:
+        excluded |= out["stage"].map(lambda v: mapping.stages.get(v) == NOT_A_STAGE
+                                     if pd.notna(v) else False).astype(bool)
+    if mapping.table == "deals" and "status" in out and mapping.columns.get("status"):
+        excluded |= out["status"].map(lambda v: normalise(str(v)) in ("deleted", "removed")
+                                      if pd.notna(v) else False).astype(bool)
+    return excluded
 
 
 def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

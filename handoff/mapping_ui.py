@@ -108,8 +108,12 @@ def file_card(upload) -> dataset.Pending | None:
         current.date_order = {c: st.session_state[f"dateorder.{fid}.{c}"]
                               for c in current.columns.values()
                               if f"dateorder.{fid}.{c}" in st.session_state}
-        frame, validation = _memo("handoff.applied", (fid, current.to_json()),
-                                  lambda: mapping.apply(raw, current))
+        applied = _memo("handoff.applied", (fid, current.to_json()),
+                        lambda: ui.guarded(lambda: mapping.apply(raw, current),
+                                           f"Mapping {upload.name}"))
+        if applied is None:
+            return None
+        frame, validation = applied
         _date_order_choices(validation, fid)
         validation_report(validation)
         _preset_controls(current, fid)
@@ -189,8 +193,9 @@ def _stage_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
             f"{s} = {LEAD_STAGE_LABELS[s]}" for s in LEAD_STAGES)
         ordered = sorted(values, key=lambda v: options.index(stages.get(v, "lead")))
     else:
-        options = ["open", "won", "lost"]
-        help_text = "Whether a deal at this stage is still open, won or lost."
+        options = ["open", "won", "lost", NOT_A_STAGE]
+        help_text = ("Whether a deal at this stage is still open, won or lost; "
+                     "'(not a stage)' leaves those deals out.")
         ordered = current.stage_order or order or values
         ordered = [v for v in ordered if v in values] + [v for v in values if v not in ordered]
     rows = [{"Stage value": v, "Rows": int(counts.get(v, 0)), "Means": stages.get(v, options[0]),
@@ -246,6 +251,12 @@ def validation_report(v: Validation) -> None:
         if r.ambiguous_dates:
             detail.append(f"{r.ambiguous_dates:,} ambiguous, read "
                           f"{parsing.DATE_ORDER_LABELS[r.date_order or 'mdy'].split(' (')[0]}")
+        if r.placeholder_dates:
+            detail.append(f"{r.placeholder_dates:,} placeholder dates (before 1900 or after "
+                          "2099, such as 9999-12-31) treated as missing")
+        if r.mixed_date_orders:
+            detail.append(f"{r.mixed_date_orders:,} dates only readable the other way round: "
+                          "the column mixes day-first and month-first dates")
         if r.currency_parsed:
             detail.append(f"{r.currency_parsed:,} currency strings parsed")
         if r.decimal_comma:
@@ -313,5 +324,5 @@ def load_controls(db: Database, pending: list[dataset.Pending]) -> None:
         if new is not None:
             counts = ", ".join(f"{n:,} {TABLE_LABELS[t].lower()}"
                                for t, n in new.row_counts.items() if n)
-            ui.replace_database(new, f"Loaded {new.name}: {counts}.")
+            ui.replace_database(new, f"Loaded {new.name}: {counts}. " + " ".join(new.notes))
             st.rerun()

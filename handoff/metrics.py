@@ -66,3 +66,9 @@ def filter_options(db: Database) -> dict[str, list[str]]:
     """Values the shared filters offer, most frequent first."""
     rows = query(db, "filter_options")
     return {field: group["value"].tolist() for field, group in rows.groupby("field")}
+
+
+def cac_by_channel(db: Database, f) -> pd.DataFrame:
+    """Spend, new customers and CAC per channel over the filter's date range."""
+    params = f.params()
+    return query(db, "cac_by_channel", start=params["start"], end=params["end"])

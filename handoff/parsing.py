@@ -35,6 +35,8 @@ _UNAMBIGUOUS_FORMATS: tuple[str, ...] = (
     "%Y.%m.%d", "%Y%m%d",
     "%d %b, %Y %H:%M:%S", "%d %b, %Y", "%d %b %Y", "%d %b %Y %H:%M", "%d %B %Y", "%d-%b-%Y",
     "%d-%b-%y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%a, %d %b %Y %H:%M:%S",
+    "%b %d, %Y %I:%M %p", "%B %d, %Y %I:%M %p", "%Y-%m-%d %H:%M:%S UTC",
+    "%Y-%m", "%Y/%m", "%b %Y", "%B %Y", "%b-%Y", "%b-%y", "%m/%Y", "%m-%Y",
 )
 _ORDERED_DATES = {
     "mdy": ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m.%d.%Y"),
@@ -44,8 +46,11 @@ _FORMAT_LABELS = {"%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%H": "hh", 
                   "%M": "mm", "%S": "ss", "%p": "AM/PM", "%b": "Mon", "%B": "Month", "%f": "fff",
                   "%z": "+zone", "%a": "Day"}
 
-_CURRENCY = re.compile(r"^(?:[A-Z]{3}\s?)?[$€£¥₹]|[$€£¥₹]$|\s?(?:USD|EUR|GBP|CAD|AUD|CHF|JPY)$")
-_EUROPEAN_NUMBER = re.compile(r"^-?\d{1,3}(?:\.\d{3})+(?:,\d+)?$|^-?\d+,\d{1,2}$")
+_CODES = "USD|EUR|GBP|CAD|AUD|CHF|JPY|SEK|NOK|DKK|INR"
+_CURRENCY = re.compile(rf"[$€£¥₹]|^(?:{_CODES})\s*|\s*(?:{_CODES})$")
+_EUROPEAN_NUMBER = re.compile(r"^-?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$|^-?\d+,\d{1,2}$")
+_LARGEST_EXACT = 2.0 ** 53  # beyond this a float no longer holds every integer
+EARLIEST, LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-01-01")
 
 
 @dataclass
@@ -66,6 +71,8 @@ class ColumnReport:
     ambiguous_examples: list[str] = field(default_factory=list)
     currency_parsed: int = 0
     decimal_comma: bool = False
+    placeholder_dates: int = 0  # dates before 1900 or from 2100 on, such as 9999-12-31
+    mixed_date_orders: int = 0  # values only readable day-first in a month-first column
 
 
 def missing_mask(series: pd.Series) -> tuple[pd.Series, dict[str, int]]:
@@ -92,13 +99,15 @@ def parse_numbers(series: pd.Series, report: ColumnReport) -> pd.Series:
     mask, spellings = missing_mask(series)
     if series.dtype.kind in "biuf":
         out = series.astype("float64")
-        _count(report, mask, spellings, failed=pd.Series(False, index=series.index), raw=series)
-        return out
+        failed = ~mask & ~(out.abs() < _LARGEST_EXACT)
+        _count(report, mask, spellings, failed=failed, raw=series)
+        return out.where(~failed)
     text = series.astype("string").str.strip().where(~mask, None)
     has_currency = text.str.contains(_CURRENCY, regex=True).fillna(False)
     cleaned = text.str.replace(_CURRENCY, "", regex=True).str.strip()
     negative = cleaned.str.match(r"^\(.*\)$").fillna(False)
     cleaned = cleaned.str.strip("()").str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    cleaned = cleaned.str.replace("\u2212", "-", regex=False)  # the typographic minus
     sample = cleaned.dropna().head(2000)
     european = bool(len(sample)) and sample.str.match(_EUROPEAN_NUMBER).mean() > 0.5
     if european:
@@ -108,6 +117,7 @@ def parse_numbers(series: pd.Series, report: ColumnReport) -> pd.Series:
     cleaned = cleaned.str.rstrip("%")
     out = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     out = out.where(~negative, -out)
+    out = out.where(out.abs() < _LARGEST_EXACT)  # inf, 1e400, 1e20: not an amount
     failed = out.isna() & ~mask
     report.currency_parsed = int((has_currency & ~failed).sum())
     report.decimal_comma = european
@@ -168,7 +178,7 @@ def parse_timestamps(series: pd.Series, report: ColumnReport, order: str | None 
     todo = text.notna() & result.isna()
     if todo.any():
         uniques = pd.Series(text[todo].unique())
-        parsed, formats, ambiguous, chosen = _parse_unique_dates(uniques, order)
+        parsed, formats, ambiguous, chosen, mixed = _parse_unique_dates(uniques, order)
         lookup = dict(zip(uniques.tolist(), parsed.tolist(), strict=True))
         mapped = pd.to_datetime(text[todo].map(lookup), errors="coerce")
         result[todo] = mapped.astype("datetime64[us]")
@@ -177,13 +187,17 @@ def parse_timestamps(series: pd.Series, report: ColumnReport, order: str | None 
         amb_set = set(ambiguous)
         report.ambiguous_dates = int(text[todo].isin(amb_set).sum())
         report.ambiguous_examples = ambiguous[:3]
+        report.mixed_date_orders = mixed
+    placeholder = result.notna() & ((result < EARLIEST) | (result >= LATEST))
+    report.placeholder_dates = int(placeholder.sum())
+    result = result.where(~placeholder)
     failed = result.isna() & ~mask
     _count(report, mask, spellings, failed=failed, raw=series)
     return result
 
 
 def _parse_unique_dates(uniques: pd.Series, order: str | None
-                        ) -> tuple[pd.Series, list[str], list[str], str | None]:
+                        ) -> tuple[pd.Series, list[str], list[str], str | None, int]:
     """Choose formats on a sample of distinct values, then apply only those to all of them."""
     sample = uniques.sample(min(len(uniques), 3000), random_state=0) if len(uniques) > 3000 \
         else uniques
@@ -196,7 +210,8 @@ def _parse_unique_dates(uniques: pd.Series, order: str | None
         parsed[leftovers] = more
         ambiguous += more_amb
         plan["labels"] += [x for x in extra["labels"] if x not in plan["labels"]]
-    return parsed, plan["labels"], ambiguous, plan["order"] if plan["slashed"] else None
+    return (parsed, plan["labels"], ambiguous, plan["order"] if plan["slashed"] else None,
+            plan.get("mixed", 0))
 
 
 def _date_plan(sample: pd.Series, order: str | None) -> dict:
@@ -226,6 +241,7 @@ def _apply_plan(values: pd.Series, plan: dict) -> tuple[pd.Series, list[str]]:
         other = _apply_formats(values[rest], plan["second"])
         parsed[rest] = pick.fillna(other)
         amb = pick.notna() & other.notna() & (pick != other)
+        plan["mixed"] = plan.get("mixed", 0) + int((pick.isna() & other.notna()).sum())
         return parsed, values[rest][amb].tolist()
     return parsed, []
 

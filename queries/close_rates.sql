@@ -6,7 +6,8 @@
 -- product, or quarter (of the close date, or of the created date for cohorts).
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $by (text), $definition (text: closed, cohort),
---   $sales_sources (text[])
+--   $sales_sources (text[]), $include_undated (boolean: the all-time view also counts
+--   deals without the date the definition uses)
 with team as (
     select owner, any_value(manager) as manager, any_value(team) as team
     from teams
@@ -43,12 +44,13 @@ grouped as (
             end
             when 'segment' then coalesce(segment, '(none)')
             when 'product' then coalesce(product, '(none)')
-            when 'quarter' then cast(year(period_at) as varchar) || ' Q'
-                || cast(quarter(period_at) as varchar)
+            when 'quarter' then coalesce(cast(year(period_at) as varchar) || ' Q'
+                || cast(quarter(period_at) as varchar), '(no date)')
             else 'All'
         end as grp
     from chosen
-    where period_at >= $start and period_at < $end
+    where (period_at >= $start and period_at < $end)
+        or ($include_undated and period_at is null)
 )
 
 select

@@ -2,7 +2,8 @@
 -- An open deal has reached its current stage and every earlier one; a won deal all of them.
 -- A lost deal reached the furthest stage in its stage history or, without history, stage
 -- number $lost_after (the user's choice, stated on the page; 0 = the last open stage). Deals with no date at all
--- count only when $include_undated is true (the all-time view).
+-- count only when $include_undated is true (the all-time view). Without any open stage,
+-- the funnel is "All deals" → won.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $breakdown (text: none, source, segment, owner, product),
 --   $lost_after (integer), $include_undated (boolean)
@@ -40,9 +41,10 @@ cohort as (
             else 'All'
         end as grp,
         case d.status
-            when 'won' then top.open_stages + 1
+            when 'won' then greatest(top.open_stages, 1) + 1
             when 'open' then coalesce(r.position, 1)
             else coalesce(h.reached, case
+                when top.open_stages = 0 then 1
                 when cast($lost_after as integer) <= 0 then top.open_stages
                 else least(cast($lost_after as integer), top.open_stages)
             end)
@@ -65,7 +67,9 @@ cohort as (
 stages as (
     select stage, position from ranked
     union all
-    select won_stage, open_stages + 1 from top
+    select 'All deals', 1 from top where open_stages = 0
+    union all
+    select won_stage, greatest(open_stages, 1) + 1 from top
 )
 
 select

@@ -30,9 +30,10 @@ cohort as (
         d.deal_id, d.lead_id, d.account, d.created_at, d.closed_at, d.stage, d.status,
         d.amount, d.margin, d.owner, d.source, d.segment, d.product,
         case d.status
-            when 'won' then top.open_stages + 1
+            when 'won' then greatest(top.open_stages, 1) + 1
             when 'open' then coalesce(r.position, 1)
             else coalesce(h.reached, case
+                when top.open_stages = 0 then 1
                 when cast($lost_after as integer) <= 0 then top.open_stages
                 else least(cast($lost_after as integer), top.open_stages)
             end)

@@ -1,5 +1,6 @@
 -- Days between consecutive lead stages for the cohort created in [$start, $end): the median,
--- 75th and 90th percentile over leads with both dates, so the slowest step can be named.
+-- 75th and 90th percentile over leads with both dates in order, so the slowest step can be
+-- named.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[])
 with cohort as (
@@ -33,6 +34,6 @@ select
     quantile_cont(days, 0.75) as p75_days,
     quantile_cont(days, 0.9) as p90_days
 from steps
-where days is not null
+where days >= 0
 group by position
 order by position

@@ -34,8 +34,7 @@ pairs as (
 spans as (
     select
         *,
-        case when to_at is not null and from_at is not null
-            then date_diff('second', from_at, to_at) / 86400.0
+        case when to_at >= from_at then date_diff('second', from_at, to_at) / 86400.0
         end as days
     from pairs
 )

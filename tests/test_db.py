@@ -55,10 +55,12 @@ def test_query_names_are_an_allow_list(name):
 
 def test_fingerprint_follows_content_not_names():
     a = pd.DataFrame({"deal_id": ["1", "2"], "amount": [1.0, 2.0]})
-    b = a.copy()
     c = a.assign(amount=[1.0, 3.0])
-    assert dbm.fingerprint_of({"deals": a}) == dbm.fingerprint_of({"deals": b})
-    assert dbm.fingerprint_of({"deals": a}) != dbm.fingerprint_of({"deals": c})
+    first = dbm.build_database({"deals": a}, "one name")
+    same = dbm.build_database({"deals": a.copy()}, "another name")
+    other = dbm.build_database({"deals": c}, "one name")
+    assert first.fingerprint == same.fingerprint != other.fingerprint
+    assert len(first.fingerprint) == 32
 
 
 def test_hostile_text_is_stored_as_data(tmp_path):

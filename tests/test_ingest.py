@@ -191,3 +191,43 @@ def test_parquet_keeps_types(tmp_path):
     raw = read_upload("d.parquet", path.read_bytes())
     assert raw.frame["amount"].tolist() == [1.5, 2.0]
     assert raw.frame["closed"].iloc[0] == pd.Timestamp("2024-01-02")
+
+
+def test_a_stray_quote_that_swallows_rows_is_rejected_not_merged():
+    data = b'deal_id,amount,account\n1,100,"Foo\n2,200,Bar\n3,300,"Baz"\n4,400,Q\n5,500,R\n'
+    raw = read_upload("q.csv", data)
+    assert raw.frame.deal_id.tolist() == ["4", "5"]
+    assert raw.rejected[0].line == 4 and "ran into one cell" in raw.rejected[0].reason
+    assert raw.rows_read == 3  # what the reader saw as rows: 1 (merged), 4, 5
+
+
+def test_a_multiline_address_is_kept():
+    data = b'id,address,amount\n1,"12 Main St,\nSpringfield",100\n2,"x",200\n'
+    raw = read_upload("a.csv", data)
+    assert raw.frame.id.tolist() == ["1", "2"] and raw.rejected == []
+
+
+def test_mostly_utf8_with_one_windows_1252_line():
+    data = "name,city\nSociété Générale,Paris\n".encode() + "Müller,Köln\n".encode("cp1252")
+    raw = read_upload("m.csv", data)
+    assert raw.frame.name.tolist() == ["Société Générale", "Müller"]
+    assert "line(s) 3 in Windows-1252" in raw.notes[0]
+
+
+def test_numeric_first_line_is_flagged():
+    raw = read_upload("n.csv", b"1,2,3\n4,5,6\n7,8,9\n")
+    assert any("looks like data" in w for w in raw.warnings)
+
+
+def test_a_very_long_line_without_separators_is_rejected():
+    # Sniffing this used to take 28 s (quadratic in line length); it now sees 4 KB a line.
+    raw = read_upload("long.csv", b"a,b\n" + b"x" * 65_000 + b"\n1,2\n")
+    assert raw.frame.a.tolist() == ["1"]
+    assert raw.rejected[0].line == 2 and raw.rejected[0].reason.startswith("has 1 values")
+
+
+def test_xlsx_whole_numbers_are_ids_not_floats():
+    book = _xlsx({"S": pd.DataFrame({"lead_id": [51234567, 2], "amount": [10.5, 3]})})
+    raw = read_upload("ids.xlsx", book)
+    assert raw.frame.lead_id.tolist() == [51234567, 2]
+    assert raw.frame.amount.tolist() == [10.5, 3]

@@ -10,7 +10,8 @@ from handoff.demo import DEMO_DIR
 from handoff.ui import DB_KEY
 from tests.conftest import FIXTURES, load_files
 
-PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py", "../pages/3_Close_rates.py"]
+PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
+         "../pages/3_Close_rates.py", "../pages/4_Objectives.py"]
 
 
 def _run(script: str, db=None) -> AppTest:
@@ -113,3 +114,32 @@ def test_funnel_period_comparison_names_the_q3_acceptance_drop():
     line = next(m.value for m in at.markdown if m.value.startswith("**MQL → SQL:"))
     assert f"{sql3 / mql3:.1%} against {sql2 / mql2:.1%}" in line
     assert "down: more than noise" in line
+
+
+def _caption_after(at: AppTest, label: str) -> str:
+    metrics = [m.label for m in at.metric]
+    captions = [c.value for c in at.caption if c.value.startswith(("Target", "Not available"))]
+    return captions[metrics.index(label)]
+
+
+def test_objectives_show_actuals_and_a_changed_target_changes_attainment():
+    deals = pd.read_parquet(DEMO_DIR / "deals.parquet")
+    at = _run("../pages/4_Objectives.py")
+    won = deals[(deals.status == "won") & (deals.closed_at >= "2026-07-01")
+                & (deals.closed_at < "2026-10-01")]
+    assert _metric(at, "Revenue won") == f"{won.amount.sum():,.0f}"  # 2026 Q3: last complete
+    at.session_state["objectives.uploaded_targets"] = {"revenue_won": won.amount.sum() / 2}
+    at.session_state["objectives.version"] = 1
+    at.run()
+    assert not at.exception
+    assert "attainment 200%" in _caption_after(at, "Revenue won")
+    at.session_state["objectives.uploaded_targets"] = {"revenue_won": won.amount.sum() * 4}
+    at.session_state["objectives.version"] = 2
+    at.run()
+    assert "attainment 25%" in _caption_after(at, "Revenue won")
+
+
+def test_objectives_name_what_an_upload_lacks():
+    at = _run("../pages/4_Objectives.py", load_files("maven_sales_pipeline_300.csv"))
+    assert "Not available: needs a leads / contacts file." in _caption_after(at, "MQLs")
+    assert "needs the 'Margin' column" in _caption_after(at, "Margin won")

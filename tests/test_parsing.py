@@ -102,3 +102,32 @@ def test_text_missing_spellings():
     assert out.tolist()[0] == "Web" and out.tolist()[3] == "Partner"
     assert out.iloc[1:3].isna().all()
     assert r.missing_spellings == {"Select": 1, "N/A": 1}
+
+
+def test_numbers_found_in_review():
+    r = _report("number")
+    s = pd.Series(["0.125", "0.500", "inf", "1e20", "-$5", "(€1,200)", "CHF 1'234.50",
+                   "USD 100", "\u22125"])
+    out = parse_numbers(s, r)
+    assert out.tolist()[:2] == [0.125, 0.5]  # not mistaken for thousands groups
+    assert out.iloc[2:4].isna().all() and r.failed == 2  # not amounts
+    assert out.tolist()[4:] == [-5.0, -1200.0, 1234.5, 100.0, -5.0]
+    assert not r.decimal_comma
+
+
+def test_placeholder_and_month_only_dates():
+    r = _report("timestamp")
+    s = pd.Series(["9999-12-31", "2024-01", "Jan 2024", "01/2024", "2024-01-22 16:14:25 UTC",
+                   "Jan 5, 2024 10:00 AM", "0001-01-05"])
+    out = parse_timestamps(s, r)
+    assert out.iloc[1:4].tolist() == [pd.Timestamp("2024-01-01")] * 3
+    assert out.iloc[4] == pd.Timestamp("2024-01-22 16:14:25")
+    assert out.iloc[5] == pd.Timestamp("2024-01-05 10:00")
+    assert out.iloc[[0, 6]].isna().all() and r.placeholder_dates == 2
+
+
+def test_a_column_mixing_day_and_month_first_is_reported():
+    r = _report("timestamp")
+    out = parse_timestamps(pd.Series(["12/31/2024", "31/12/2024", "01/02/2024"]), r)
+    assert out.iloc[0] == out.iloc[1] == pd.Timestamp("2024-12-31")
+    assert r.mixed_date_orders == 1 and r.ambiguous_dates == 1

@@ -1,0 +1,37 @@
+"""Objectives: marketing's and sales' deliverables side by side, against SMART targets."""
+
+import streamlit as st
+
+from handoff import objectives, objectives_ui, ui
+
+st.set_page_config(page_title="Objectives · Handoff", page_icon="🏁", layout="wide")
+db = ui.session_database()
+ui.sidebar(db)
+f = ui.filters(db)
+
+st.title("Objectives")
+st.caption("Each team's deliverables and the goals they share, on the same data. Every KPI "
+           "shows its owner and the team that supports it.")
+grain, sla, sales_sources = objectives_ui.controls(db)
+periods = ui.computed(db, objectives.periods, f, grain, sales_sources, sla)
+if periods.empty:
+    st.info("No dated leads or deals in this range: load data with dates on the Data page.")
+    st.stop()
+summary = ui.computed(db, ui.metrics.home_summary)
+life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())
+index = objectives_ui.choose_period(periods, grain, summary.last_date)
+label = objectives.period_label(periods.period.iloc[index], grain)
+cards, plan, funnel_back, bottleneck, cac = st.tabs(
+    ["Scorecards", "SMART targets", "Reverse funnel", "Bottlenecks", "CAC by channel"])
+with plan:
+    history = objectives.values(periods.iloc[:index], life, {})
+    targets = objectives_ui.targets(db, history, label, grain)
+values = objectives.values(periods, life, targets)
+with cards:
+    objectives_ui.panels(db, values, index, targets, periods.iloc[index])
+with funnel_back:
+    objectives_ui.reverse_funnel_section(db, f, periods, targets)
+with bottleneck:
+    objectives_ui.bottleneck_section(db, f)
+with cac:
+    objectives_ui.cac_section(db, f)
