@@ -91,8 +91,8 @@ def headline(rates: pd.DataFrame, group_label: str) -> list[str]:
     if rates.empty:
         return []
     top = rates.iloc[0]
-    lines = [f"Most reliably high: {top.grp}, {top.rate:.0%} of {int(top.n)} (at least "
-             f"{top.ci_low:.0%} with 95% confidence)."]
+    lines = [f"Most reliably high: {top.grp}, {top.rate:.0%} of {int(top.n)} (95% interval "
+             f"{top.ci_low:.0%} to {top.ci_high:.0%}: ranked by its lower end)."]
     naive = rates.sort_values("rate", ascending=False).iloc[0]
     if naive.grp != top.grp and naive.small_sample:
         lines.append(f"{naive.grp} has the highest raw rate ({naive.rate:.0%}) but on only "

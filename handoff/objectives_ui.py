@@ -122,6 +122,8 @@ def card(db: Database, kpi: Kpi, series: pd.Series, index: int, target: float | 
         delta = _fmt(kpi, actual - before) if kpi.fmt != "pct" else \
             f"{(actual - before) * 100:+.1f} pts"
     trend = series.iloc[max(0, index - 11): index + 1].dropna()
+    if trend.nunique() <= 1:  # a whole-history KPI: no change between periods to show
+        delta = None
     st.metric(kpi.label, _fmt(kpi, actual), delta=delta,
               delta_color="inverse" if kpi.better == "lower" else "normal",
               chart_data=trend.tolist() if trend.nunique() > 1 else None,
