@@ -143,3 +143,32 @@ def close_rate_trend(rates: pd.DataFrame) -> alt.Chart:
         y2="ci_high:Q", tooltip=tooltip)
     line = alt.Chart(rates).mark_line(point=True).encode(x=x, y="rate:Q", tooltip=tooltip)
     return (band + line).properties(height=300)
+
+
+def projection(runs: pd.DataFrame, measure: str, title: str) -> alt.Chart:
+    """One measure per quarter: each scenario against the baseline."""
+    tooltip = [alt.Tooltip("run:N", title="Scenario"), alt.Tooltip("quarter:O", title="Quarter"),
+               alt.Tooltip(f"{measure}:Q", title=title, format=",.0f")]
+    return alt.Chart(runs).mark_line(point=True).encode(
+        x=alt.X("quarter:O", title="Quarters ahead"),
+        y=alt.Y(f"{measure}:Q", title=title),
+        color=alt.Color("run:N", title=None),
+        strokeDash=alt.condition(alt.datum.run == "Baseline", alt.value([4, 4]),
+                                 alt.value([1, 0])),
+        tooltip=tooltip).properties(height=320)
+
+
+def sensitivity(table: pd.DataFrame) -> alt.Chart:
+    """Tornado: change in projected revenue with each assumption 50% lower or higher."""
+    long = table.melt(id_vars=["assumption", "range"], value_vars=["low", "high"],
+                      var_name="side", value_name="change")
+    long["side"] = long["side"].map({"low": "Assumption 50% lower",
+                                     "high": "Assumption 50% higher"})
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("assumption:N", sort=table["assumption"].tolist(), title=None),
+        x=alt.X("change:Q", title="Change in projected revenue over the horizon"),
+        color=alt.Color("side:N", title=None),
+        tooltip=[alt.Tooltip("assumption:N", title="Assumption"),
+                 alt.Tooltip("side:N", title="Variation"),
+                 alt.Tooltip("change:Q", title="Revenue change", format=",.0f")],
+    ).properties(height=alt.Step(22))

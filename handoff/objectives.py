@@ -316,3 +316,48 @@ def bottlenecks(db: Database, f: Filters, dimension: str = "source") -> pd.DataF
     if result.empty:
         return result
     return result.sort_values("Revenue gained", ascending=False).reset_index(drop=True)
+
+
+OBJECTIVE_KPIS = {"awareness": ("visits", "leads"), "consideration": ("mqls", "leads"),
+                  "sale": ("revenue_won",), "margin": ("margin_won",),
+                  "loyalty": ("retention",), "advocacy": ("evangelists", "referral_leads")}
+
+
+def whatif_inputs(db: Database, f: Filters) -> tuple[object, dict[str, float | None], str]:
+    """The what-if model's baseline (last four complete quarters), each objective's
+    attainment against default targets in the last complete quarter, and that quarter."""
+    from handoff import close_rates, metrics, whatif
+
+    summary = metrics.home_summary(db)
+    if summary.last_date is None:
+        return None, {}, ""
+    sources = metrics.filter_options(db).get("source", [])
+    p = periods(db, f, "quarter", tuple(close_rates.default_sales_sources(sources)), 168.0)
+    if p.empty:
+        return None, {}, ""
+    as_of = summary.last_date
+    complete = [i for i, x in enumerate(p.period) if period_end(x, "quarter")
+                <= as_of + pd.Timedelta(days=1)]
+    last = complete[-1] if complete else len(p) - 1
+    life = lifetime(db, as_of.to_pydatetime())
+    if db.row_counts.get("customers"):
+        row = query(db, "kpi_lifetime", as_of=as_of.to_pydatetime()).iloc[0]
+        customers = float(row.customers - row.churned)
+    else:
+        customers = float(p.new_customers.iloc[: last + 1].sum())
+    advocates = float(p.evangelists.iloc[: last + 1].sum())
+    baseline = whatif.baseline_from(p, customers, advocates, last)
+    v = values(p, life, {})
+    targets = default_targets(v.iloc[:last])
+    attainment: dict[str, float | None] = {}
+    for objective, keys in OBJECTIVE_KPIS.items():
+        attainment[objective] = None
+        for key in keys:
+            if missing(db, KPI_BY_KEY[key]) is None:
+                attainment[objective] = attainment_of(key, v[key].iloc[last], targets.get(key))
+                break
+    return baseline, attainment, period_label(p.period.iloc[last], "quarter")
+
+
+def attainment_of(key: str, actual: float, target: float | None) -> float | None:
+    return attainment(KPI_BY_KEY[key], actual, target)

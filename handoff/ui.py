@@ -215,3 +215,24 @@ def chart_with_downloads(chart, table: pd.DataFrame, name: str, key: str,
                             mime="image/svg+xml", key=f"{key}.svg", on_click="ignore")
     cols[2].download_button("CSV", export.safe_csv(table), file_name=f"{name}.csv",
                             mime="text/csv", key=f"{key}.csv", on_click="ignore")
+
+
+ANONYMISE_KEY = "workshop.anonymise"
+
+
+def anonymise_toggle(container) -> bool:
+    """Workshop option: show reps as 'Rep 1', 'Rep 2', … on every page of this session."""
+    state = st.session_state
+    if "w.workshop.anonymise" not in state:
+        state["w.workshop.anonymise"] = state.get(ANONYMISE_KEY, False)
+    on = container.toggle("Anonymise rep names", key="w.workshop.anonymise")
+    state[ANONYMISE_KEY] = on
+    return on
+
+
+def anonymised(names: pd.Series) -> pd.Series:
+    """Names replaced by 'Rep 1', 'Rep 2', … (in the given order) when asked to."""
+    if not st.session_state.get(ANONYMISE_KEY):
+        return names
+    codes = {name: f"Rep {i}" for i, name in enumerate(dict.fromkeys(names), start=1)}
+    return names.map(codes)

@@ -15,6 +15,8 @@ if not db.row_counts.get("deals"):
     st.stop()
 by, definition, sales_sources = close_rates_ui.controls(db)
 rates = ui.computed(db, close_rates.close_rates, f, by, definition, sales_sources)
+if by in ("owner", "manager"):
+    rates = rates.assign(grp=ui.anonymised(rates["grp"]))
 if rates.empty:
     st.info("No deals match this period and these filters.")
     st.stop()

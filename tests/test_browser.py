@@ -14,15 +14,30 @@ from tests.conftest import FIXTURES
 pytestmark = pytest.mark.browser
 
 
+def _settled(page, locator) -> str:
+    """The locator's text once the app is idle and the text held still for half a second."""
+    last = None
+    for _ in range(40):
+        _wait_idle(page)
+        text = locator.inner_text().strip()
+        if text == last:
+            return text
+        last = text
+        page.wait_for_timeout(500)
+    raise AssertionError(f"value never settled (last: {last})")
+
+
 def _wait_idle(page) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                            timeout=60_000)
 
 
-def _metric_value(page, label: str) -> str:
+def _metric(page, label: str):
+    """The value element of the metric with this label (assert on it with expect: retries)."""
     metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{label}$")))
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+        has=page.locator('[data-testid="stMetricLabel"]',
+                         has_text=re.compile(f"^{re.escape(label)}$")))
+    return metric.locator('[data-testid="stMetricValue"]')
 
 
 def test_demo_then_upload_then_new_numbers(page, app_url, tmp_path):
@@ -30,7 +45,7 @@ def test_demo_then_upload_then_new_numbers(page, app_url, tmp_path):
     page.goto(app_url)
     _wait_idle(page)
     expect(page.get_by_text("Headline numbers")).to_be_visible()
-    assert _metric_value(page, "Leads") == f"{len(leads):,}"
+    expect(_metric(page, "Leads")).to_have_text(f"{len(leads):,}")
     assert page.locator('[data-testid="stException"]').count() == 0
 
     page.get_by_role("link", name=re.compile("^Data")).first.click()
@@ -52,7 +67,7 @@ def test_demo_then_upload_then_new_numbers(page, app_url, tmp_path):
     page.get_by_role("link", name=re.compile("^app$")).first.click()
     _wait_idle(page)
     won = int((raw.deal_stage == "Won").sum())
-    assert _metric_value(page, "Deals won") == f"{won:,}"
+    expect(_metric(page, "Deals won")).to_have_text(f"{won:,}")
 
     page.get_by_role("link", name=re.compile("^Funnel")).first.click()
     _wait_idle(page)
@@ -95,3 +110,32 @@ def test_close_rate_and_interval_read_off_the_page(page, app_url):
     _wait_idle(page)
     expect(page.get_by_text(expected)).to_be_visible()
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_whatif_slider_by_keyboard_and_a_shared_link(browser, page, app_url):
+    page.goto(f"{app_url}/What_if")
+    _wait_idle(page)
+    revenue = _metric(page, "Revenue, 8 quarters")
+    before = revenue.inner_text().strip()
+    thumb = page.get_by_role("slider").first
+    thumb.focus()
+    for _ in range(10):  # ten steps of 5 points: to joint accountability
+        page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("slider").first).to_have_attribute("aria-valuetext",
+                                                               re.compile("^50%"))
+    expect(revenue).not_to_have_text(before, timeout=30_000)
+    after = _settled(page, revenue)
+
+    page.get_by_role("tab", name="Scenarios").click()
+    page.get_by_role("button", name="Put in the link").click()
+    _wait_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]scenario="))
+    link = page.url
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.goto(link)
+    _wait_idle(other)
+    expect(other.get_by_role("slider").first).to_have_attribute("aria-valuetext",
+                                                                re.compile("^50%"))
+    expect(_metric(other, "Revenue, 8 quarters")).to_have_text(after)
+    assert other.locator('[data-testid="stException"]').count() == 0
+    other.context.close()

@@ -11,7 +11,7 @@ from handoff.ui import DB_KEY
 from tests.conftest import FIXTURES, load_files
 
 PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
-         "../pages/3_Close_rates.py", "../pages/4_Objectives.py"]
+         "../pages/3_Close_rates.py", "../pages/4_Objectives.py", "../pages/5_What_if.py"]
 
 
 def _run(script: str, db=None) -> AppTest:
@@ -143,3 +143,47 @@ def test_objectives_name_what_an_upload_lacks():
     at = _run("../pages/4_Objectives.py", load_files("maven_sales_pipeline_300.csv"))
     assert "Not available: needs a leads / contacts file." in _caption_after(at, "MQLs")
     assert "needs the 'Margin' column" in _caption_after(at, "Margin won")
+
+
+def test_whatif_slider_moves_scorecards_and_projection():
+    at = _run("../pages/5_What_if.py")
+    revenue = _metric(at, "Revenue, 8 quarters")
+    marketing = _metric(at, "Marketing scorecard (2026 Q3)")
+    at.select_slider(key="whatif.share").set_value(1.0).run()
+    assert not at.exception
+    assert _metric(at, "Revenue, 8 quarters") != revenue
+    assert _metric(at, "Marketing scorecard (2026 Q3)") != marketing
+    delta = next(m.delta for m in at.metric if m.label == "Revenue, 8 quarters")
+    assert delta.startswith("-") and delta.endswith("vs baseline")
+
+
+def test_whatif_save_and_compare_scenarios():
+    at = _run("../pages/5_What_if.py")
+    at.select_slider(key="whatif.share").set_value(0.5).run()
+    at.text_input(key="whatif.name").set_value("Joint plan").run()
+    at.button(key="whatif.save").click().run()
+    assert "Joint plan" in at.session_state["whatif.saved"]
+    at.multiselect(key="whatif.compare").set_value(
+        ["Joint plan", "Marketing owns revenue"]).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if d.value.index.name == "Scenario")
+    assert list(table.index) == ["Joint plan", "Marketing owns revenue"]
+    assert table.loc["Joint plan", "revenue"] != table.loc["Marketing owns revenue", "revenue"]
+
+
+def test_whatif_link_reopens_the_scenario():
+    from handoff import whatif
+    from handoff.whatif_ui import encode
+
+    scenario = whatif.Scenario("From the room", horizon=6).with_sale_share(0.75)
+    at = AppTest.from_file("../pages/5_What_if.py", default_timeout=60)
+    at.query_params["scenario"] = encode(scenario)
+    at.run()
+    assert not at.exception
+    assert at.select_slider(key="whatif.share").value == 0.75
+    assert any(m.label == "Revenue, 6 quarters" for m in at.metric)
+    bad = AppTest.from_file("../pages/5_What_if.py", default_timeout=60)
+    bad.query_params["scenario"] = "not-a-scenario"
+    bad.run()
+    assert not bad.exception
+    assert any("could not be read" in w.value for w in bad.warning)
