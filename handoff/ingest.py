@@ -190,6 +190,7 @@ def sniff_dialect(text: str) -> tuple[str, str]:
 def _read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawTable:
     text, encoding = decode_text(name, data)
     _reject_binary_text(name, text)
+    _reject_other_formats(name, text)
     delimiter, quote = sniff_dialect(text)
     notes = [f"Read as text: {encoding}, separator {_delimiter_name(delimiter)}."]
     warnings: list[str] = []
@@ -202,9 +203,10 @@ def _read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawT
     lines: list[int] = []
     rejected: list[RejectedRow] = []
     total_lines = max(text.count("\n"), 1)
+    ended = 0  # the line the previous row ended on: a quoted cell can span lines
     try:
         for row in reader:
-            line = reader.line_num
+            line, ended = ended + 1, reader.line_num
             if header is None:
                 if not any(c.strip() for c in row):
                     continue
@@ -298,6 +300,19 @@ def _strip_footer(rows: list[list[str]], lines: list[int]) -> int:
     return removed
 
 
+def _reject_other_formats(name: str, text: str) -> None:
+    """Files that are text but not a table: a saved web page, JSON, XML."""
+    head = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if head.startswith(("<!doctype html", "<html")):
+        raise UploadError(f"{name} is a web page (HTML), not an export: perhaps a login or "
+                          "error page was saved. Download the export again.")
+    if head.startswith(("<?xml", "<")):
+        raise UploadError(f"{name} is XML or markup, not a table. Export it as CSV or XLSX.")
+    if head.startswith(("{", "[")) and head.rstrip().endswith(("}", "]")) or \
+            head.startswith(("{\"", "[{", "[\"")):
+        raise UploadError(f"{name} is JSON, not a table. Export it as CSV or XLSX.")
+
+
 def _looks_numeric(cell: str) -> bool:
     try:
         float(cell.replace(",", "").strip())
@@ -324,7 +339,8 @@ def _delimiter_name(d: str) -> str:
 def _frame(name: str, header: list, rows: list[list], warnings: list[str]
            ) -> tuple[list[str], pd.DataFrame]:
     """A DataFrame with clean, unique column names; empty unnamed columns are dropped."""
-    names = [("" if h is None else str(h)).strip().lstrip("\ufeff").strip() for h in header]
+    names = [re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", "" if h is None else str(h)).strip()
+             for h in header]
     frame = pd.DataFrame(rows, columns=range(len(names)), dtype=object)
     keep: list[int] = []
     unnamed = 0
@@ -367,7 +383,9 @@ def _check_usable(table: RawTable) -> None:
         raise UploadError(f"{table.file_name} has no usable columns: every column is "
                           "unnamed and empty. Export it again with column headers.")
     if len(table.frame) == 0:
-        detail = f" ({len(table.rejected):,} rows could not be read)" if table.rejected else ""
+        first = table.rejected[0] if table.rejected else None
+        detail = (f" ({len(table.rejected):,} rows could not be read; line {first.line} "
+                  f"{first.reason})") if first else ""
         raise UploadError(f"{table.file_name} has a header but no data rows{detail}. "
                           "Check the export's filters and upload it again.")
 

@@ -1,0 +1,98 @@
+"""Time per what-if slider move, at demo size and at ~1M leads.
+
+A slider move recomputes the projection (scenario and baseline), the scorecards and the
+comparison; the baseline itself is measured from the database once per dataset (cached in
+the app by the data's fingerprint), so it is timed separately as "first load".
+The 1M-lead dataset is the demo replicated with fresh ids: the same distributions, 51× the
+rows. Prints figures; asserts nothing about speed.
+
+    .venv/bin/python benchmarks/whatif.py [--copies 51] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from handoff import objectives, whatif  # noqa: E402
+from handoff.db import build_database  # noqa: E402
+from handoff.demo import demo_tables  # noqa: E402
+from handoff.filters import Filters  # noqa: E402
+
+ID_COLUMNS = {"leads": ["lead_id"], "deals": ["deal_id", "lead_id"],
+              "stage_history": ["deal_id"], "customers": ["customer_id", "lead_id"]}
+
+
+def replicated(tables: dict[str, pd.DataFrame], copies: int) -> dict[str, pd.DataFrame]:
+    """The demo `copies` times over, ids suffixed so every copy is a distinct company slice."""
+    out = dict(tables)
+    for table, columns in ID_COLUMNS.items():
+        frames = []
+        for i in range(copies):
+            frame = tables[table].copy()
+            for column in columns:
+                frame[column] = frame[column].astype("string") + f"-{i}"
+            frames.append(frame)
+        out[table] = pd.concat(frames, ignore_index=True)
+    return out
+
+
+def slider_moves(baseline: whatif.Baseline, attainment: dict, repeat: int) -> list[float]:
+    """Seconds per move over the 21 slider positions, `repeat` sweeps."""
+    times = []
+    for _ in range(repeat):
+        for step in range(21):
+            started = time.perf_counter()
+            scenario = whatif.Scenario().with_sale_share(step / 20)
+            whatif.compare(baseline, scenario)
+            whatif.scorecards(scenario.shares, attainment)
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def measure(label: str, tables: dict[str, pd.DataFrame], repeat: int) -> dict[str, object]:
+    started = time.perf_counter()
+    db = build_database(tables, label)
+    load = time.perf_counter() - started
+    f = Filters(dt.date(2024, 10, 1), dt.date(2026, 10, 31), all_time=True)
+    started = time.perf_counter()
+    baseline, attainment, _ = objectives.whatif_inputs(db, f)
+    inputs = time.perf_counter() - started
+    moves = slider_moves(baseline, attainment, repeat)
+    started = time.perf_counter()
+    whatif.sensitivity(baseline, whatif.Scenario().with_sale_share(1.0))
+    sensitivity = time.perf_counter() - started
+    return {"dataset": label, "leads": len(tables["leads"]), "load s": round(load, 2),
+            "baseline s": round(inputs, 3),
+            "move median ms": round(statistics.median(moves) * 1000, 2),
+            "move p95 ms": round(sorted(moves)[int(len(moves) * 0.95)] * 1000, 2),
+            "sensitivity ms": round(sensitivity * 1000, 1),
+            "peak RSS MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=51, help="demo copies for the big run")
+    parser.add_argument("--repeat", type=int, default=5, help="sweeps of the 21 positions")
+    args = parser.parse_args()
+    demo = demo_tables()
+    rows = [measure("demo", demo, args.repeat),
+            measure(f"demo ×{args.copies}", replicated(demo, args.copies), args.repeat)]
+    print(pd.DataFrame(rows).to_string(index=False))
+    big, small = rows[1], rows[0]
+    print(f"\nslider move, {big['leads']:,} vs {small['leads']:,} leads: "
+          f"{big['move median ms'] / small['move median ms']:.2f}× (the model runs on "
+          "aggregates, so a move should not grow with the data)")
+
+
+if __name__ == "__main__":
+    main()
