@@ -139,3 +139,42 @@ def test_whatif_slider_by_keyboard_and_a_shared_link(browser, page, app_url):
     expect(_metric(other, "Revenue, 8 quarters")).to_have_text(after)
     assert other.locator('[data-testid="stException"]').count() == 0
     other.context.close()
+
+
+def test_two_sessions_see_only_their_own_uploads(browser, app_url):
+    """Two people at once, each uploading a different file: neither sees the other's data,
+    on pages whose results are cached (Home, Funnel) too."""
+    maven = pd.read_csv(FIXTURES / "maven_sales_pipeline_300.csv")
+    salesforce = pd.read_csv(FIXTURES / "sf_devorg_Opportunity.csv")
+    people = []
+    for fixture, won in (("maven_sales_pipeline_300.csv", int((maven.deal_stage == "Won").sum())),
+                         ("sf_devorg_Opportunity.csv",
+                          int((salesforce.StageName == "Closed Won").sum()))):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{app_url}/Data")
+        _wait_idle(page)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+            FIXTURES / fixture)
+        load = page.get_by_role("button", name=re.compile(r"^Load 1 file\(s\)"))
+        expect(load).to_be_visible(timeout=60_000)
+        load.click()
+        expect(page.get_by_text(re.compile(f"Loaded {re.escape(fixture)}"))).to_be_visible()
+        people.append((page, fixture, won))
+    for _ in range(2):  # each person moves around; cached results must stay their own
+        for page, fixture, won in people:
+            page.get_by_role("link", name=re.compile("^app$")).first.click()
+            _wait_idle(page)
+            expect(_metric(page, "Deals won")).to_have_text(f"{won:,}")
+            main = page.get_by_test_id("stMainBlockContainer")
+            expect(main.get_by_text(re.compile(f"Loaded:.*{re.escape(fixture)}"))).to_be_visible()
+            page.get_by_role("link", name=re.compile("^Funnel")).first.click()
+            _wait_idle(page)
+            headline = page.get_by_text(re.compile(r"^Biggest drop: .*deals\)\.$"))
+            expect(headline).to_be_visible()
+            maven_stages = "Engaging → Won" in headline.inner_text()
+            assert maven_stages == (fixture.startswith("maven")), headline.inner_text()
+            assert page.locator('[data-testid="stException"]').count() == 0
+    for page, _, _ in people:
+        page.context.close()
