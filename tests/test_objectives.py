@@ -158,3 +158,29 @@ def test_read_targets_round_trip_and_errors():
     good = b"KPI,Target,Period\nLeads,2500,2026 Q3\nCAC,\"1,800\",2026 Q3\n"
     assert read_targets("t.csv", good) == {"leads": 2500.0, "cac": 1800.0}
     assert "needs the columns KPI and Target" in read_targets("t.csv", b"a,b\n1,2\n")
+
+
+def test_remaining_kpis_per_quarter_match_pandas(demo, quarterly, frames):
+    life = objectives.lifetime(demo, AS_OF)
+    v = objectives.values(quarterly, life, {})
+    leads, deals, awareness = frames["leads"], frames["deals"], frames["awareness"]
+    q = pd.Timestamp("2026-04-01")
+    in_q = {c: _q(leads[c].dropna()) == q for c in ("mql_at", "evangelist_at", "created_at")}
+    mqls = leads.dropna(subset=["mql_at"])[in_q["mql_at"].to_numpy()]
+    assert v.loc[q, "visits"] == awareness[_q(awareness.month) == q].visits.sum()
+    assert v.loc[q, "mql_to_won"] == pytest.approx(
+        mqls.stage.isin(["customer", "evangelist"]).mean())
+    hours = (mqls.sql_at - mqls.mql_at).dt.total_seconds() / 3600
+    assert v.loc[q, "speed_to_lead"] == pytest.approx(hours.dropna().median())
+    assert v.loc[q, "evangelists"] == in_q["evangelist_at"].sum()
+    created = leads[_q(leads.created_at) == q]
+    assert v.loc[q, "referral_leads"] == created.source.str.contains("Referral").sum()
+    made = deals[_q(deals.created_at) == q]
+    assert v.loc[q, "marketing_pipeline"] == pytest.approx(
+        made[made.source.notna() & (made.source != "Outbound")].amount.sum())
+    won = deals[(deals.status == "won") & (_q(deals.closed_at) == q)]
+    assert v.loc[q, "margin_won"] == pytest.approx(won.margin.sum())
+    assert quarterly.set_index("period").loc[q, "won_without_margin"] == won.margin.isna().sum()
+    assert v.loc[q, "avg_deal"] == pytest.approx(won.amount.mean())
+    days = (won.closed_at - won.created_at).dt.total_seconds() / 86400
+    assert v.loc[q, "cycle_days"] == pytest.approx(days.median())
