@@ -82,7 +82,9 @@ def controls(workshop: bool) -> Scenario:
             assumptions = _assumptions_editor(loaded, version)
             horizon = st.number_input("Horizon (quarters)", 1, 20, key="whatif.horizon",
                                       value=horizon)
-    name = st.session_state.get("whatif.name") or f"Marketing share {share:.0%}"
+    name = st.session_state.get("whatif.name") or ""
+    if not name or (name in whatif.POSITIONS.values() and whatif.POSITIONS.get(share) != name):
+        name = f"Marketing share {share:.0%}"  # a preset's name only while at its position
     return replace(Scenario(name, shares, assumptions, int(horizon)).with_sale_share(share))
 
 
