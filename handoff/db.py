@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from handoff.schema import SQL_TYPES, TABLES, fields
+from handoff.schema import LEAD_STAGES, SQL_TYPES, TABLES, fields
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 MEMORY_LIMIT = "2GB"
@@ -98,6 +98,10 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
 def canonical_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with exactly the table's columns, in order, in Parquet-friendly types."""
     out = pd.DataFrame(index=frame.index)
+    if table == "leads":  # derived once here so every query can compare positions
+        rank = {s: i for i, s in enumerate(LEAD_STAGES, start=1)}
+        frame = frame.assign(stage_rank=frame["stage"].map(rank).fillna(1).astype("int64")
+                             if "stage" in frame else 1)
     for f in fields(table):
         column = frame[f.name] if f.name in frame else pd.Series(None, index=frame.index)
         if f.kind == "text":

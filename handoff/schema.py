@@ -44,6 +44,8 @@ TABLES: dict[str, tuple[Field, ...]] = {
         _f("owner", "text", "Owner (SDR)"),
         _f("account", "text", "Account / company"),
         _f("stage", "text", "Current lifecycle stage"),
+        _f("stage_rank", "integer", "Position of the stage (1 = lead … 6 = evangelist)",
+           derived=True),
         _f("converted", "boolean", "Converted (yes/no)"),
         *(_f(f"{s}_at", "timestamp", f"Became {LEAD_STAGE_LABELS[s]} date") for s in LEAD_STAGES),
     ),

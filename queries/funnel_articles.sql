@@ -6,10 +6,7 @@
 with cohort as (
     select
         lead_id,
-        case stage
-            when 'evangelist' then 6 when 'customer' then 5 when 'opportunity' then 4
-            when 'sql' then 3 when 'mql' then 2 else 1
-        end as stage_rank
+        stage_rank
     from leads
     where created_at >= $start and created_at < $end
         and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))

@@ -15,10 +15,7 @@ with cohort as (
             when 'owner' then coalesce(owner, '(none)')
             else 'All'
         end as grp,
-        case stage
-            when 'evangelist' then 6 when 'customer' then 5 when 'opportunity' then 4
-            when 'sql' then 3 when 'mql' then 2 else 1
-        end as stage_rank,
+        stage_rank,
         coalesce(lead_at, created_at) as at_1,
         mql_at as at_2,
         sql_at as at_3,

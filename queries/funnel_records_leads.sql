@@ -4,12 +4,7 @@
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $position (integer), $which (text: reached, dropped), $limit (integer)
 with cohort as (
-    select
-        *,
-        case stage
-            when 'evangelist' then 6 when 'customer' then 5 when 'opportunity' then 4
-            when 'sql' then 3 when 'mql' then 2 else 1
-        end as reached
+    select *, stage_rank as reached
     from leads
     where created_at >= $start and created_at < $end
         and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))

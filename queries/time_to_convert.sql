@@ -8,10 +8,7 @@
 --   $owners (text[]), $from_position (integer), $to_position (integer)
 with cohort as (
     select
-        case stage
-            when 'evangelist' then 6 when 'customer' then 5 when 'opportunity' then 4
-            when 'sql' then 3 when 'mql' then 2 else 1
-        end as stage_rank,
+        stage_rank,
         [coalesce(lead_at, created_at), mql_at, sql_at, opportunity_at, customer_at,
             evangelist_at] as dates
     from leads
