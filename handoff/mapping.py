@@ -484,23 +484,32 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
     return out[[f.name for f in fields(table)]], dropped
 
 
+def _per_value(series: pd.Series, fn, missing: object) -> pd.Series:
+    """fn applied once per distinct value and mapped back: exports repeat a few values
+    over millions of rows, so this is fast where a per-row function is not."""
+    values = series.dropna().unique()
+    table = {v: fn(v) for v in values}
+    return series.map(table).astype(object).where(series.notna(), missing)
+
+
 def _not_a_stage(mapping: Mapping, out: pd.DataFrame) -> pd.Series:
     """Rows the user excluded: a stage mapped to '(not a stage)', or a deleted deal."""
     excluded = pd.Series(False, index=out.index)
     if "stage" in out:
-        excluded |= out["stage"].map(lambda v: mapping.stages.get(v) == NOT_A_STAGE
-                                     if pd.notna(v) else False).astype(bool)
+        excluded |= _per_value(out["stage"], lambda v: mapping.stages.get(v) == NOT_A_STAGE,
+                               False).astype(bool)
     if mapping.table == "deals" and "status" in out and mapping.columns.get("status"):
-        excluded |= out["status"].map(lambda v: normalise(str(v)) in ("deleted", "removed")
-                                      if pd.notna(v) else False).astype(bool)
+        excluded |= _per_value(out["status"],
+                               lambda v: normalise(str(v)) in ("deleted", "removed"),
+                               False).astype(bool)
     return excluded
 
 
 def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     rank = pd.Series(0, index=out.index, dtype="int64")
     if "stage" in out:
-        canonical = out["stage"].map(lambda v: mapping.stages.get(v) if pd.notna(v) else None)
-        rank = canonical.map(lambda s: LEAD_STAGES.index(s) + 1 if s in LEAD_STAGES else 0)
+        rank = _per_value(out["stage"], lambda v: LEAD_STAGES.index(mapping.stages[v]) + 1
+                          if mapping.stages.get(v) in LEAD_STAGES else 0, 0)
         rank = rank.astype("int64")
         if mapping.columns.get("stage") and not any(f"{s}_at" in out for s in LEAD_STAGES[1:]):
             notes.append("Only the current stage is known: a lead at a later stage is counted "
@@ -511,7 +520,7 @@ def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
     if "converted" in out:
         rank = rank.where(~(out["converted"].fillna(False).astype(bool) & (rank < 5)), 5)
     rank = rank.where(rank > 0, 1)  # every row is at least a lead
-    out["stage"] = rank.map(lambda r: LEAD_STAGES[r - 1])
+    out["stage"] = rank.map(dict(enumerate(LEAD_STAGES, start=1)))
     if "lead_at" not in out and "created_at" in out:
         out["lead_at"] = out["created_at"]
     if "created_at" not in out and "lead_at" in out:
@@ -524,12 +533,11 @@ def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
 def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     status = pd.Series("open", index=out.index, dtype="object")
     if "stage" in out:
-        status = out["stage"].map(lambda v: mapping.stages.get(v, "open")
-                                  if pd.notna(v) else "open")
+        status = _per_value(out["stage"], lambda v: mapping.stages.get(v, "open"), "open")
         status = status.where(status.isin(["open", "won", "lost"]), "open")
     if "status" in out and mapping.columns.get("status"):
-        given = out["status"].map(lambda v: _deal_status_by_name(normalise(str(v)))
-                                  if pd.notna(v) else None)
+        given = _per_value(out["status"], lambda v: _deal_status_by_name(normalise(str(v))),
+                           None)
         status = given.fillna(status)
     if "closed" in out:  # Salesforce IsClosed/IsWon outrank stage names when they are filled
         status = status.where(~out["closed"].fillna(False).astype(bool) | (status != "open"),

@@ -103,13 +103,20 @@ def parse_numbers(series: pd.Series, report: ColumnReport) -> pd.Series:
         _count(report, mask, spellings, failed=failed, raw=series)
         return out.where(~failed)
     text = series.astype("string").str.strip().where(~mask, None)
+    sample = (text.dropna().head(2000).str.replace(_CURRENCY, "", regex=True).str.strip()
+              .str.strip("()").str.replace(r"[\s\u00a0\u202f']", "", regex=True))
+    european = bool(len(sample)) and sample.str.match(_EUROPEAN_NUMBER).mean() > 0.5
+    if not european:  # plain numbers, the common case: no symbols or separators to strip
+        direct = pd.to_numeric(text, errors="coerce").astype("float64")
+        if int(direct.notna().sum()) == int((~mask).sum()):
+            failed = ~mask & ~(direct.abs() < _LARGEST_EXACT)
+            _count(report, mask, spellings, failed=failed, raw=series)
+            return direct.where(~failed)
     has_currency = text.str.contains(_CURRENCY, regex=True).fillna(False)
     cleaned = text.str.replace(_CURRENCY, "", regex=True).str.strip()
     negative = cleaned.str.match(r"^\(.*\)$").fillna(False)
     cleaned = cleaned.str.strip("()").str.replace(r"[\s\u00a0\u202f']", "", regex=True)
     cleaned = cleaned.str.replace("\u2212", "-", regex=False)  # the typographic minus
-    sample = cleaned.dropna().head(2000)
-    european = bool(len(sample)) and sample.str.match(_EUROPEAN_NUMBER).mean() > 0.5
     if european:
         cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
@@ -164,10 +171,14 @@ def parse_timestamps(series: pd.Series, report: ColumnReport, order: str | None 
         report.date_formats = ["typed dates"]
         return result
     values = series.where(~mask, None)
-    typed = values.map(lambda v: isinstance(v, (dt.date, dt.datetime, pd.Timestamp)))
+    all_text = pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    no = pd.Series(False, index=series.index)
+    typed = no if all_text else values.map(
+        lambda v: isinstance(v, (dt.date, dt.datetime, pd.Timestamp)))
     if typed.any():
         result[typed] = _naive(pd.to_datetime(values[typed].astype(object), errors="coerce"))
-    numeric = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+    numeric = no if all_text else values.map(
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
     if numeric.any() and excel_serials:
         serials = pd.to_numeric(values[numeric], errors="coerce")
         ok = serials.between(1, 2958465)
