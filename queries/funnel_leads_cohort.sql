@@ -57,22 +57,51 @@ won as (
     group by lead_id
 ),
 
-stages as (
-    select * from (values
-        ('lead', 1), ('mql', 2), ('sql', 3), ('opportunity', 4), ('customer', 5),
-        ('evangelist', 6)
-    ) as s (stage, position)
+per_entity as (
+    -- one row per counted entity: a lead as it is (ids are unique); an account once, at
+    -- its furthest stage (grouping millions of unique lead ids would cost memory for nothing)
+    select w.grp, w.reached, won.revenue, won.margin
+    from windowed as w
+    left join won on won.lead_id = w.lead_id
+    where $unit <> 'accounts'
+    union all
+    select w.grp, max(w.reached), sum(won.revenue), sum(won.margin)
+    from windowed as w
+    left join won on won.lead_id = w.lead_id
+    where $unit = 'accounts'
+    group by w.grp, w.entity
+),
+
+wide as (
+    select
+        grp,
+        count(*) as n1,
+        count(*) filter (where reached >= 2) as n2,
+        count(*) filter (where reached >= 3) as n3,
+        count(*) filter (where reached >= 4) as n4,
+        count(*) filter (where reached >= 5) as n5,
+        count(*) filter (where reached >= 6) as n6,
+        coalesce(sum(revenue), 0) as r1,
+        coalesce(sum(revenue) filter (where reached >= 2), 0) as r2,
+        coalesce(sum(revenue) filter (where reached >= 3), 0) as r3,
+        coalesce(sum(revenue) filter (where reached >= 4), 0) as r4,
+        coalesce(sum(revenue) filter (where reached >= 5), 0) as r5,
+        coalesce(sum(revenue) filter (where reached >= 6), 0) as r6,
+        sum(margin) as m1,
+        sum(margin) filter (where reached >= 2) as m2,
+        sum(margin) filter (where reached >= 3) as m3,
+        sum(margin) filter (where reached >= 4) as m4,
+        sum(margin) filter (where reached >= 5) as m5,
+        sum(margin) filter (where reached >= 6) as m6
+    from per_entity
+    group by grp
 )
 
-select
-    w.grp,
-    s.stage,
-    s.position,
-    count(distinct w.entity) filter (where w.reached >= s.position) as entities,
-    coalesce(sum(won.revenue) filter (where w.reached >= s.position), 0) as revenue_won,
-    sum(won.margin) filter (where w.reached >= s.position) as margin_won
-from windowed as w
-cross join stages as s
-left join won on won.lead_id = w.lead_id
-group by w.grp, s.stage, s.position
-order by w.grp, s.position
+select grp, 'lead' as stage, 1 as position, n1 as entities, r1 as revenue_won, m1 as margin_won
+from wide
+union all select grp, 'mql', 2, n2, r2, m2 from wide
+union all select grp, 'sql', 3, n3, r3, m3 from wide
+union all select grp, 'opportunity', 4, n4, r4, m4 from wide
+union all select grp, 'customer', 5, n5, r5, m5 from wide
+union all select grp, 'evangelist', 6, n6, r6, m6 from wide
+order by grp, position

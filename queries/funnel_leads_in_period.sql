@@ -34,7 +34,12 @@ events as (
     union all select grp, entity, 'evangelist', 6, evangelist_at from base
 )
 
-select grp, stage, position, count(distinct entity) as entities
+select
+    grp,
+    stage,
+    position,
+    count(*) filter (where $unit <> 'accounts')
+    + count(distinct entity) filter (where $unit = 'accounts') as entities
 from events
 where event_at >= $start and event_at < $end
 group by grp, stage, position
