@@ -440,12 +440,17 @@ def _read_excel(name: str, data: bytes, sheet: str | None) -> RawTable:
         raise UploadError(f"{name} has no worksheets.")
     chosen = sheet if sheet in sheets else sheets[0]
     try:
-        rows = book.get_sheet_by_name(chosen).to_python(skip_empty_area=True)
+        sheet_obj = book.get_sheet_by_name(chosen)
+        rows = sheet_obj.to_python(skip_empty_area=True)
+        merged = _fill_merged(rows, sheet_obj.merged_cell_ranges or [], sheet_obj.start)
     except Exception as e:  # noqa: BLE001 - calamine raises many types for damaged sheets
         raise UploadError(f"{name}, sheet '{chosen}' could not be read "
                           f"({type(e).__name__}). Save it again from Excel.") from None
     notes = [f"Read sheet '{chosen}'" + (f" of {len(sheets)} sheets." if len(sheets) > 1
                                          else ".")]
+    if merged:
+        notes.append(f"Filled {merged} merged cell range(s) with their value on every row "
+                     "they span (grouped report layout).")
     warnings: list[str] = []
     if data[:4] == b"PK\x03\x04" and _has_formulas(data):
         warnings.append("This workbook contains formulas. Handoff reads the values Excel last "
@@ -467,6 +472,21 @@ def _read_excel(name: str, data: bytes, sheet: str | None) -> RawTable:
     _, frame = _frame(name, header, body, warnings)
     return RawTable(name, frame, "excel", "", sheet=chosen, sheets=sheets, notes=notes,
                     warnings=warnings, lines=numbers)
+
+
+def _fill_merged(rows: list[list], ranges: list, start: tuple[int, int] | None) -> int:
+    """Copy each merged range's top-left value into every cell it covers, in place."""
+    top, left = start or (0, 0)
+    for (r0, c0), (r1, c1) in ranges:
+        r0, r1, c0, c1 = r0 - top, r1 - top, c0 - left, c1 - left
+        if not (0 <= r0 < len(rows)) or c0 < 0:
+            continue
+        value = rows[r0][c0] if c0 < len(rows[r0]) else ""
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            for c in range(c0, c1 + 1):
+                if c < len(rows[r]):
+                    rows[r][c] = value
+    return len(ranges)
 
 
 def _whole(cell: object) -> object:

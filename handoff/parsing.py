@@ -117,12 +117,14 @@ def parse_numbers(series: pd.Series, report: ColumnReport) -> pd.Series:
     negative = cleaned.str.match(r"^\(.*\)$").fillna(False)
     cleaned = cleaned.str.strip("()").str.replace(r"[\s\u00a0\u202f']", "", regex=True)
     cleaned = cleaned.str.replace("\u2212", "-", regex=False)  # the typographic minus
-    if european:
-        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    if european:  # only a dot before exactly three digits separates thousands (99.50 stays)
+        cleaned = (cleaned.str.replace(r"\.(?=\d{3}(?:\D|$))", "", regex=True)
+                   .str.replace(",", ".", regex=False))
     else:
         cleaned = cleaned.str.replace(",", "", regex=False)
-    cleaned = cleaned.str.rstrip("%")
-    out = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    # A percentage is not an amount (a "45%" margin column is a ratio): reported, not read.
+    out = pd.to_numeric(cleaned.where(~cleaned.str.endswith("%").fillna(False)),
+                        errors="coerce").astype("float64")
     out = out.where(~negative, -out)
     out = out.where(out.abs() < _LARGEST_EXACT)  # inf, 1e400, 1e20: not an amount
     failed = out.isna() & ~mask

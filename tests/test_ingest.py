@@ -231,3 +231,20 @@ def test_xlsx_whole_numbers_are_ids_not_floats():
     raw = read_upload("ids.xlsx", book)
     assert raw.frame.lead_id.tolist() == [51234567, 2]
     assert raw.frame.amount.tolist() == [10.5, 3]
+
+
+def test_merged_cells_are_filled_down():
+    book = _xlsx({"S": pd.DataFrame({"owner": ["Ann", "", "", "Bo", ""],
+                                     "deal_id": ["1", "2", "3", "4", "5"]})})
+    source, out = zipfile.ZipFile(io.BytesIO(book)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.endswith("sheet1.xml"):
+                data = data.replace(b"</sheetData>", b'</sheetData><mergeCells count="2">'
+                                    b'<mergeCell ref="A2:A4"/><mergeCell ref="A5:A6"/>'
+                                    b"</mergeCells>")
+            z.writestr(info, data)
+    raw = read_upload("grouped.xlsx", out.getvalue())
+    assert raw.frame.owner.tolist() == ["Ann", "Ann", "Ann", "Bo", "Bo"]
+    assert any("2 merged cell range(s)" in n for n in raw.notes)

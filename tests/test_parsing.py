@@ -131,3 +131,16 @@ def test_a_column_mixing_day_and_month_first_is_reported():
     out = parse_timestamps(pd.Series(["12/31/2024", "31/12/2024", "01/02/2024"]), r)
     assert out.iloc[0] == out.iloc[1] == pd.Timestamp("2024-12-31")
     assert r.mixed_date_orders == 1 and r.ambiguous_dates == 1
+
+
+def test_a_percentage_is_not_read_as_an_amount():
+    r = _report("number")
+    out = parse_numbers(pd.Series(["45%", "1,200", "12.5%"]), r)
+    assert out.isna().tolist() == [True, False, True] and out.iloc[1] == 1200.0
+    assert r.failed == 2 and r.failed_examples == ["45%", "12.5%"]
+
+
+def test_decimal_comma_column_with_a_stray_decimal_point():
+    r = _report("number")
+    out = parse_numbers(pd.Series(["1.234,56", "2,50", "7,00", "99.50", "1.000.000"]), r)
+    assert out.tolist() == [1234.56, 2.5, 7.0, 99.5, 1_000_000.0] and r.decimal_comma
