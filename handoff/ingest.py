@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 import charset_normalizer
 import clevercsv
+import numpy as np
 import pandas as pd
 
 MAX_UPLOAD_MB = 200  # keep equal to server.maxUploadSize in .streamlit/config.toml
@@ -194,67 +196,64 @@ def _read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawT
     delimiter, quote = sniff_dialect(text)
     notes = [f"Read as text: {encoding}, separator {_delimiter_name(delimiter)}."]
     warnings: list[str] = []
-    csv.field_size_limit(MAX_FIELD_CHARS)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote,
-                        doublequote=True, strict=False)
-    header: list[str] | None = None
-    header_line = 0
-    rows: list[list[str]] = []
-    lines: list[int] = []
     rejected: list[RejectedRow] = []
-    total_lines = max(text.count("\n"), 1)
-    ended = 0  # the line the previous row ended on: a quoted cell can span lines
-    try:
-        for row in reader:
-            line, ended = ended + 1, reader.line_num
-            if header is None:
-                if not any(c.strip() for c in row):
-                    continue
-                if len(row) > MAX_COLUMNS:
-                    raise UploadError(f"{name} has {len(row):,} columns in its header; Handoff "
-                                      f"reads at most {MAX_COLUMNS:,}. Export fewer columns.")
-                header, header_line = row, line
-                continue
-            rows.append(row)
-            lines.append(line)
-            if progress and len(rows) % 50_000 == 0:
-                progress(min(line / total_lines, 0.99))
-    except csv.Error as e:
-        where = max(reader.line_num, 1)
-        raise UploadError(f"{name}, line {where:,}: the file cannot be read as CSV ({e}). "
-                          "A quote may be left open or a cell may be enormous; fix that line "
-                          "or export the file again.") from None
-    if header is None:
+    fast = _fast_table(text, delimiter, quote)
+    if fast is not None:  # a clean file: the exact reader would give the same rows
+        header, frame = fast
+        if all(_looks_numeric(h) for h in header if h.strip()):
+            warnings.append(f"The first line ({', '.join(header[:4])}…) looks like data, not "
+                            "column names: it was used as the header. Add a header line if "
+                            "the file has none.")
+        _, frame = _frame(name, header, frame, warnings)
+        if progress:
+            progress(1.0)
+        return RawTable(name, frame.astype("string"), "csv", "", notes=notes,
+                        warnings=warnings)
+    all_rows, starts, multiline = _parse_rows(name, text, delimiter, quote, progress)
+    first = next((i for i, row in enumerate(all_rows) if any(c.strip() for c in row)), None)
+    if first is None:
         raise UploadError(f"{name} holds no header row and no data. Export it again with "
                           "column headers.")
+    header, header_line = all_rows[first], starts[first]
+    if len(header) > MAX_COLUMNS:
+        raise UploadError(f"{name} has {len(header):,} columns in its header; Handoff "
+                          f"reads at most {MAX_COLUMNS:,}. Export fewer columns.")
+    rows, lines = all_rows[first + 1:], starts[first + 1:]
     footer = _strip_footer(rows, lines)
     if footer:
         notes.append(f"Removed {footer} report footer line(s) at the end (totals, "
                      "confidentiality notice).")
     width = len(header)
-    kept: list[list[str]] = []
-    kept_lines: list[int] = []
+    widths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    exact = widths == width
+    kept: list[list[str]] = list(itertools.compress(rows, exact))
+    kept_lines: list[int] = list(itertools.compress(lines, exact))
     blank = 0
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) == width:
-            kept.append(row)
-            kept_lines.append(line)
-        elif not any(c.strip() for c in row):
-            blank += 1
-        elif len(row) > width and not any(c.strip() for c in row[width:]):
-            kept.append(row[:width])
-            kept_lines.append(line)
-        else:
-            rejected.append(RejectedRow(line, f"has {len(row)} values; the header "
-                                        f"(line {header_line}) has {width} columns",
-                                        delimiter.join(row)[:200]))
+    odd = np.flatnonzero(~exact)
+    if len(odd):  # rows of another width: few, so handled one by one, in file order
+        extra: list[tuple[int, list[str]]] = []
+        for i in odd.tolist():
+            row, line = rows[i], lines[i]
+            if not any(c.strip() for c in row):
+                blank += 1
+            elif len(row) > width and not any(c.strip() for c in row[width:]):
+                extra.append((line, row[:width]))
+            else:
+                rejected.append(RejectedRow(line, f"has {len(row)} values; the header "
+                                            f"(line {header_line}) has {width} columns",
+                                            delimiter.join(row)[:200]))
+        if extra:
+            merged = sorted([*zip(kept_lines, kept, strict=True), *extra],
+                            key=lambda pair: pair[0])
+            kept_lines, kept = [p[0] for p in merged], [p[1] for p in merged]
     if blank:
         notes.append(f"Skipped {blank:,} empty line(s).")
     if all(_looks_numeric(h) for h in header if h.strip()):
         warnings.append(f"The first line ({', '.join(header[:4])}…) looks like data, not "
                         "column names: it was used as the header. Add a header line if the "
                         "file has none.")
-    for i in reversed(range(len(kept))):
+    spanning = [i for i, line in enumerate(kept_lines) if line in multiline]
+    for i in reversed(spanning):  # only rows whose cells span lines can hold other rows
         swallowed = _swallowed_rows(kept[i], delimiter, width)
         if swallowed:
             rejected.append(RejectedRow(kept_lines[i], f"a quote ({quote}) opened here closes "
@@ -268,10 +267,88 @@ def _read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawT
                                     "so the rest of the file ran into one cell",
                                     delimiter.join(bad)[:200]))
     _, frame = _frame(name, header, kept, warnings)
+    frame = frame.astype("string")  # CSV cells are all text: convert once, here
     if progress:
         progress(1.0)
     return RawTable(name, frame, "csv", "", rejected=rejected, notes=notes, warnings=warnings,
                     lines=kept_lines)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _fast_table(text: str, delimiter: str, quote: str) -> tuple[list[str], object] | None:
+    """Header and rows by pandas' C parser, or None when the file needs the exact reader.
+
+    Taken only when it provably matches the exact reader: no quote character (so a row's
+    width is its count of separators, and every row is one line: line numbers are row + 2),
+    every line as wide as the header (pandas pads short rows silently), no blank lines, no
+    cell over the size limit, no footer.
+    """
+    if quote in text:
+        return None  # quoted cells may hold separators or line breaks: read exactly
+    lines = pd.Series(_LINE_BREAK.split(text.rstrip("\r\n")))
+    if len(lines) < 2 or not lines.iloc[0].strip() or lines.str.len().max() > MAX_FIELD_CHARS:
+        return None
+    separators = lines.str.count(re.escape(delimiter))
+    if separators.iloc[0] == 0 or (separators != separators.iloc[0]).any():
+        return None  # a short, long or blank row: the exact reader reports it by line
+    breaks = len(_LINE_BREAK.findall(text))
+    physical = breaks + (0 if text.endswith(("\n", "\r")) else 1)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, quotechar=quote, header=None,
+                            dtype=str, na_filter=False, keep_default_na=False,
+                            skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, ValueError, csv.Error):
+        return None
+    if len(frame) != physical or len(frame) < 2 or frame.isna().to_numpy().any():
+        return None
+    last = [c for c in frame.iloc[-1].tolist() if c.strip()]
+    if last and _FOOTER.match(last[0]):
+        return None
+    header = [str(h) for h in frame.iloc[0].tolist()]
+    body = frame.iloc[1:].reset_index(drop=True)
+    if (body == "").all(axis=1).any():
+        return None  # blank lines: the exact reader counts and reports them
+    return header, body
+
+
+def _parse_rows(name: str, text: str, delimiter: str, quote: str,
+                progress: ProgressFn | None) -> tuple[list[list[str]], list[int], set[int]]:
+    """Every row, the line it starts on, and the start lines of rows spanning several lines.
+
+    The C reader runs over the whole text in one call; when it returns one row per physical
+    line (no quoted line breaks), row i starts on line i + 1. Otherwise the file is read
+    again row by row to know exactly where each row starts.
+    """
+    csv.field_size_limit(MAX_FIELD_CHARS)
+
+    def reader():
+        return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                          quotechar=quote, doublequote=True, strict=False)
+
+    it = reader()
+    try:
+        rows = list(it)
+    except csv.Error as e:
+        raise UploadError(f"{name}, line {max(it.line_num, 1):,}: the file cannot be read as "
+                          f"CSV ({e}). A quote may be left open or a cell may be enormous; "
+                          "fix that line or export the file again.") from None
+    breaks = len(_LINE_BREAK.findall(text))
+    physical = breaks + (0 if text.endswith(("\n", "\r")) else 1)
+    if progress:
+        progress(0.5)
+    if len(rows) == physical:
+        return rows, list(range(1, len(rows) + 1)), set()
+    it = reader()
+    starts, multiline, ended = [], set(), 0
+    for _ in rows:
+        next(it)
+        start, ended = ended + 1, it.line_num
+        starts.append(start)
+        if ended > start:
+            multiline.add(start)
+    return rows, starts, multiline
 
 
 def _swallowed_rows(row: list[str], delimiter: str, width: int) -> int:
@@ -341,7 +418,8 @@ def _frame(name: str, header: list, rows: list[list], warnings: list[str]
     """A DataFrame with clean, unique column names; empty unnamed columns are dropped."""
     names = [re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", "" if h is None else str(h)).strip()
              for h in header]
-    frame = pd.DataFrame(rows, columns=range(len(names)), dtype=object)
+    frame = (rows.set_axis(range(len(names)), axis=1) if isinstance(rows, pd.DataFrame)
+             else pd.DataFrame(rows, columns=range(len(names)), dtype=object))
     keep: list[int] = []
     unnamed = 0
     for i, h in enumerate(names):

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from handoff import parsing
@@ -456,10 +457,12 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
         out = out[~missing]
         if table in ("leads", "deals", "customers"):
             dup = out[id_field].duplicated()
-            first_line = {v: i for i, v in reversed(list(out[id_field].items()))}
-            dropped += [(i, f"repeats {id_field.replace('_', ' ')} '{v}' of line "
-                            f"{raw.line_of(int(first_line[v]))}")
-                        for i, v in out.loc[dup, id_field].items()]
+            if dup.any():  # only then look up where each repeated id first appeared
+                repeated = out[id_field][out[id_field].isin(set(out.loc[dup, id_field]))]
+                first_line = {v: i for i, v in reversed(list(repeated.items()))}
+                dropped += [(i, f"repeats {id_field.replace('_', ' ')} '{v}' of line "
+                                f"{raw.line_of(int(first_line[v]))}")
+                            for i, v in out.loc[dup, id_field].items()]
             out = out[~dup]
     for f in fields(table):
         if f.required and f.name not in out and f.name != id_field:
@@ -487,9 +490,9 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
 def _per_value(series: pd.Series, fn, missing: object) -> pd.Series:
     """fn applied once per distinct value and mapped back: exports repeat a few values
     over millions of rows, so this is fast where a per-row function is not."""
-    values = series.dropna().unique()
-    table = {v: fn(v) for v in values}
-    return series.map(table).astype(object).where(series.notna(), missing)
+    codes, uniques = pd.factorize(series)
+    results = np.array([fn(v) for v in uniques] + [missing], dtype=object)
+    return pd.Series(results[codes], index=series.index, dtype=object)
 
 
 def _not_a_stage(mapping: Mapping, out: pd.DataFrame) -> pd.Series:

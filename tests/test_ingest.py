@@ -248,3 +248,13 @@ def test_merged_cells_are_filled_down():
     raw = read_upload("grouped.xlsx", out.getvalue())
     assert raw.frame.owner.tolist() == ["Ann", "Ann", "Ann", "Bo", "Bo"]
     assert any("2 merged cell range(s)" in n for n in raw.notes)
+
+
+def test_fast_and_exact_readers_agree_on_a_clean_file(monkeypatch):
+    data = fixture_bytes("maven_sales_pipeline_300.csv")  # unquoted, CRLF: the fast path
+    fast = read_upload("m.csv", data)
+    monkeypatch.setattr("handoff.ingest._fast_table", lambda *args: None)
+    exact = read_upload("m.csv", data)
+    pd.testing.assert_frame_equal(fast.frame, exact.frame)
+    assert [fast.line_of(i) for i in (0, 299)] == [exact.line_of(i) for i in (0, 299)] == [2, 301]
+    assert fast.rejected == exact.rejected == []
