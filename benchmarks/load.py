@@ -1,0 +1,163 @@
+"""A room at once: N concurrent browser sessions navigate every page and move the what-if
+slider for a few minutes against one `streamlit run` on loopback. Reports errors (there
+should be none), server memory per session, memory after the sessions close, and action
+latency. A script, not a test: it prints figures and exits non-zero only on errors.
+
+    .venv/bin/python benchmarks/load.py [--sessions 20] [--minutes 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-dev-shm-usage"]
+PAGES = ["app", "Data", "Funnel", "Close rates", "Objectives", "What if"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server process and its children, in MB."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+async def session(browser, url: str, deadline: float, errors: list, timings: dict) -> None:
+    """One person: every page in turn, a slider move on What-if, until the deadline."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("console", lambda m: errors.append(f"console: {m.text[:120]}")
+            if m.type == "error" and "favicon" not in m.text else None)
+    try:
+        await page.goto(url)
+        await page.wait_for_selector(IDLE)
+        while time.monotonic() < deadline:
+            for name in PAGES:
+                if time.monotonic() >= deadline:
+                    break
+                started = time.perf_counter()
+                await page.get_by_role("link", name=name, exact=True).first.click()
+                await page.wait_for_timeout(100)
+                await page.wait_for_selector(IDLE)
+                timings["navigate"].append(time.perf_counter() - started)
+                if await page.locator('[data-testid="stException"]').count():
+                    errors.append(f"exception on {name}")
+                if name == "What if":
+                    started = time.perf_counter()
+                    slider = page.get_by_role("slider").first
+                    await slider.focus()
+                    await page.keyboard.press("ArrowRight")
+                    await page.wait_for_timeout(100)
+                    await page.wait_for_selector(IDLE)
+                    timings["slider"].append(time.perf_counter() - started)
+    except Exception as e:  # noqa: BLE001 - every failure is counted, none stops the room
+        errors.append(f"{type(e).__name__}: {str(e)[:160]}")
+    finally:
+        await context.close()
+
+
+async def room(url: str, sessions: int, minutes: float, pid: int) -> dict:
+    errors: list[str] = []
+    timings: dict[str, list[float]] = {"navigate": [], "slider": []}
+    samples: list[float] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=os.environ.get(
+            "HANDOFF_CHROMIUM", "/usr/bin/chromium"), args=ARGS)
+        deadline = time.monotonic() + minutes * 60
+
+        async def sample() -> None:
+            while time.monotonic() < deadline + 5:
+                samples.append(rss_mb(pid))
+                await asyncio.sleep(2)
+
+        sampler = asyncio.create_task(sample())
+        await asyncio.gather(*(session(browser, url, deadline, errors, timings)
+                               for _ in range(sessions)))
+        await sampler
+        await browser.close()
+    return {"errors": errors, "timings": timings, "peak": max(samples, default=0.0)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--settle", type=float, default=150.0,
+                        help="seconds to wait after the sessions close before measuring")
+    args = parser.parse_args()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        baseline = rss_mb(server.pid)
+        result = asyncio.run(room(url, args.sessions, args.minutes, server.pid))
+        time.sleep(args.settle)  # disconnected sessions are dropped after a grace period
+        after = rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    nav, slider = result["timings"]["navigate"], result["timings"]["slider"]
+
+    def pct(values: list[float], q: float) -> str:
+        return f"{sorted(values)[int(len(values) * q)] * 1000:,.0f} ms" if values else "—"
+
+    print(f"sessions {args.sessions}, {args.minutes} min, {len(nav):,} page switches, "
+          f"{len(slider):,} slider moves")
+    print(f"errors: {len(result['errors'])}")
+    for line in sorted(set(result["errors"]))[:20]:
+        print(f"  {line}")
+    print(f"server RSS: before {baseline:,.0f} MB, peak {result['peak']:,.0f} MB, "
+          f"{args.settle:.0f} s after the sessions closed {after:,.0f} MB")
+    print(f"memory per session: {(result['peak'] - baseline) / args.sessions:,.1f} MB")
+    print(f"page switch: median {statistics.median(nav) * 1000 if nav else 0:,.0f} ms, "
+          f"p95 {pct(nav, 0.95)}; slider move: median "
+          f"{statistics.median(slider) * 1000 if slider else 0:,.0f} ms, p95 {pct(slider, 0.95)}")
+    sys.exit(1 if result["errors"] else 0)
+
+
+if __name__ == "__main__":
+    main()
