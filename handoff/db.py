@@ -133,15 +133,9 @@ def lock_down(con: duckdb.DuckDBPyConnection, memory_limit: str = MEMORY_LIMIT) 
     con.execute("set enable_external_access = false")
     con.execute("set autoinstall_known_extensions = false")
     con.execute("set autoload_known_extensions = false")
-    con.execute(f"set memory_limit = '{_size(memory_limit)}'")
+    con.execute("set memory_limit = $limit", {"limit": memory_limit})
     con.execute("set max_temp_directory_size = '0B'")
     con.execute("set lock_configuration = true")
-
-
-def _size(value: str) -> str:
-    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?B", value):
-        raise ValueError(f"not a memory size: {value!r}")
-    return value
 
 
 @lru_cache(maxsize=128)

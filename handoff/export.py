@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -27,10 +26,6 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
             out[column] = out[column].map(neutralised)
     out.columns = [neutralised(str(c)) for c in out.columns]
     return out.to_csv(index=False).encode("utf-8-sig")
-
-
-def png_bytes(chart: alt.TopLevelMixin) -> bytes:
-    return png_from_spec(chart.to_json())
 
 
 def png_from_spec(spec: str) -> bytes:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from handoff import metrics
 from handoff.db import Database, query
 from handoff.filters import Filters
 from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGES
@@ -86,7 +87,7 @@ def lead_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
                          "as having passed every earlier stage.")
     table = _complete(raw, [(s, LEAD_STAGES.index(s) + 1) for s in present])
     table["label"] = table["stage"].map(LEAD_STAGE_LABELS)
-    has_money = db.has("deals", "amount") and bool(query(db, "lead_deal_links").linked.iloc[0])
+    has_money = db.has("deals", "amount") and bool(metrics.lead_deal_links(db).linked)
     table = with_conversion(table)
     steps = query(db, "funnel_step_days", **f.params()) if req.view == "cohort" else None
     return Funnel(table, headline(table, steps, req.unit), notes, has_money)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from handoff import funnel, funnel_stats
+from handoff import close_rates, funnel, funnel_stats, metrics, whatif
 from handoff.db import Database, query
 from handoff.filters import Filters
 from handoff.schema import TABLE_LABELS, TABLES
@@ -153,6 +153,7 @@ class Lifetime:
     promoters: float | None
     open_pipeline: float
     margin_based: bool
+    active_customers: float  # customers in the customers file not churned by then
 
 
 def periods(db: Database, f: Filters, grain: str, sales_sources: tuple[str, ...],
@@ -175,7 +176,8 @@ def lifetime(db: Database, as_of: dt.datetime) -> Lifetime:
     ltv = (value / months) * lifetime_months if months else None
     promoters = row.promoters / row.nps_responses if row.nps_responses else None
     tenure = float(row.median_tenure_months) if pd.notna(row.median_tenure_months) else None
-    return Lifetime(ltv, tenure, promoters, float(row.open_pipeline), bool(margin_based))
+    return Lifetime(ltv, tenure, promoters, float(row.open_pipeline), bool(margin_based),
+                    float(row.customers - row.churned))
 
 
 def period_label(period: pd.Timestamp, grain: str) -> str:
@@ -326,8 +328,6 @@ OBJECTIVE_KPIS = {"awareness": ("visits", "leads"), "consideration": ("mqls", "l
 def whatif_inputs(db: Database, f: Filters) -> tuple[object, dict[str, float | None], str]:
     """The what-if model's baseline (last four complete quarters), each objective's
     attainment against default targets in the last complete quarter, and that quarter."""
-    from handoff import close_rates, metrics, whatif
-
     summary = metrics.home_summary(db)
     if summary.last_date is None:
         return None, {}, ""
@@ -341,23 +341,19 @@ def whatif_inputs(db: Database, f: Filters) -> tuple[object, dict[str, float | N
     last = complete[-1] if complete else len(p) - 1
     life = lifetime(db, as_of.to_pydatetime())
     if db.row_counts.get("customers"):
-        row = query(db, "kpi_lifetime", as_of=as_of.to_pydatetime()).iloc[0]
-        customers = float(row.customers - row.churned)
+        customers = life.active_customers
     else:
         customers = float(p.new_customers.iloc[: last + 1].sum())
     advocates = float(p.evangelists.iloc[: last + 1].sum())
     baseline = whatif.baseline_from(p, customers, advocates, last)
     v = values(p, life, {})
     targets = default_targets(v.iloc[:last])
-    attainment: dict[str, float | None] = {}
+    scores: dict[str, float | None] = {}
     for objective, keys in OBJECTIVE_KPIS.items():
-        attainment[objective] = None
+        scores[objective] = None
         for key in keys:
             if missing(db, KPI_BY_KEY[key]) is None:
-                attainment[objective] = attainment_of(key, v[key].iloc[last], targets.get(key))
+                scores[objective] = attainment(KPI_BY_KEY[key], v[key].iloc[last],
+                                               targets.get(key))
                 break
-    return baseline, attainment, period_label(p.period.iloc[last], "quarter")
-
-
-def attainment_of(key: str, actual: float, target: float | None) -> float | None:
-    return attainment(KPI_BY_KEY[key], actual, target)
+    return baseline, scores, period_label(p.period.iloc[last], "quarter")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from handoff import demo, export, metrics  # noqa: F401 - pages reach metrics via ui
+from handoff import demo, export, metrics
 from handoff.db import Database
 from handoff.filters import Filters
 from handoff.schema import TABLE_LABELS

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import objectives, objectives_ui, ui
+from handoff import metrics, objectives, objectives_ui, ui
 
 st.set_page_config(page_title="Objectives · Handoff", page_icon="🏁", layout="wide")
 db = ui.session_database()
@@ -17,7 +17,7 @@ periods = ui.computed(db, objectives.periods, f, grain, sales_sources, sla)
 if periods.empty:
     st.info("No dated leads or deals in this range: load data with dates on the Data page.")
     st.stop()
-summary = ui.computed(db, ui.metrics.home_summary)
+summary = ui.computed(db, metrics.home_summary)
 life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())
 index = objectives_ui.choose_period(periods, grain, summary.last_date)
 label = objectives.period_label(periods.period.iloc[index], grain)
