@@ -1,9 +1,13 @@
 """A room at once: N concurrent browser sessions navigate every page and move the what-if
-slider for a few minutes against one `streamlit run` on loopback. Reports errors (there
-should be none), server memory per session, memory after the sessions close, and action
-latency. A script, not a test: it prints figures and exits non-zero only on errors.
+slider for a few minutes against one `streamlit run` on loopback; every few sessions one
+uploads a file first (its own database). Reports errors (there should be none), server
+memory per session, the uploaded databases released after the sessions close (and memory
+then), and action latency. With --waves 2 the room comes twice: a second peak no higher
+than the first shows memory is reused, not leaked. A script, not a test: it prints figures
+and exits non-zero only on errors.
 
-    .venv/bin/python benchmarks/load.py [--sessions 20] [--minutes 3]
+    .venv/bin/python benchmarks/load.py [--sessions 20] [--minutes 3] [--think 0]
+        [--upload-every 4] [--waves 1]
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
+import re
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -26,6 +33,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run",
         "--disable-dev-shm-usage"]
 PAGES = ["app", "Data", "Funnel", "Close rates", "Objectives", "What if"]
+UPLOAD = ROOT / "tests" / "fixtures" / "maven_sales_pipeline_300.csv"
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -55,7 +63,18 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-async def session(browser, url: str, deadline: float, errors: list, timings: dict) -> None:
+async def upload(page, url: str) -> None:
+    """Load a deals file on the Data page: this session then has a database of its own."""
+    await page.goto(f"{url}/Data")
+    await page.wait_for_selector(IDLE)
+    await page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        UPLOAD)
+    await page.get_by_role("button", name=re.compile(r"^Load 1 file")).click()
+    await page.get_by_text(re.compile(f"Loaded {UPLOAD.name}")).wait_for()
+
+
+async def session(browser, url: str, deadline: float, errors: list, timings: dict,
+                  uploads: bool, think: float) -> None:
     """One person: every page in turn, a slider move on What-if, until the deadline."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
@@ -63,12 +82,16 @@ async def session(browser, url: str, deadline: float, errors: list, timings: dic
     page.on("console", lambda m: errors.append(f"console: {m.text[:120]}")
             if m.type == "error" and "favicon" not in m.text else None)
     try:
-        await page.goto(url)
-        await page.wait_for_selector(IDLE)
+        if uploads:
+            await upload(page, url)
+        else:
+            await page.goto(url)
+            await page.wait_for_selector(IDLE)
         while time.monotonic() < deadline:
             for name in PAGES:
                 if time.monotonic() >= deadline:
                     break
+                await asyncio.sleep(random.uniform(0, 2 * think))  # a person reads
                 started = time.perf_counter()
                 await page.get_by_role("link", name=name, exact=True).first.click()
                 await page.wait_for_timeout(100)
@@ -90,7 +113,8 @@ async def session(browser, url: str, deadline: float, errors: list, timings: dic
         await context.close()
 
 
-async def room(url: str, sessions: int, minutes: float, pid: int) -> dict:
+async def room(url: str, sessions: int, minutes: float, pid: int, upload_every: int,
+               think: float) -> dict:
     errors: list[str] = []
     timings: dict[str, list[float]] = {"navigate": [], "slider": []}
     samples: list[float] = []
@@ -105,8 +129,9 @@ async def room(url: str, sessions: int, minutes: float, pid: int) -> dict:
                 await asyncio.sleep(2)
 
         sampler = asyncio.create_task(sample())
-        await asyncio.gather(*(session(browser, url, deadline, errors, timings)
-                               for _ in range(sessions)))
+        await asyncio.gather(*(session(browser, url, deadline, errors, timings,
+                                       upload_every > 0 and i % upload_every == 0, think)
+                               for i in range(sessions)))
         await sampler
         await browser.close()
     return {"errors": errors, "timings": timings, "peak": max(samples, default=0.0)}
@@ -116,16 +141,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a person waits between actions (0: no pause)")
+    parser.add_argument("--upload-every", type=int, default=4,
+                        help="every k-th session uploads a file first (0: none)")
+    parser.add_argument("--waves", type=int, default=1, help="the room comes this many times")
     parser.add_argument("--settle", type=float, default=150.0,
-                        help="seconds to wait after the sessions close before measuring")
+                        help="seconds to wait after the sessions close before measuring "
+                             "(Streamlit keeps a closed tab's session for 120 s)")
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = Path(tempfile.mkdtemp(prefix="handoff-load-")) / "server.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    waves = []
     try:
         for _ in range(200):
             try:
@@ -134,29 +168,39 @@ def main() -> None:
             except OSError:
                 time.sleep(0.3)
         baseline = rss_mb(server.pid)
-        result = asyncio.run(room(url, args.sessions, args.minutes, server.pid))
-        time.sleep(args.settle)  # disconnected sessions are dropped after a grace period
-        after = rss_mb(server.pid)
+        for _ in range(args.waves):
+            result = asyncio.run(room(url, args.sessions, args.minutes, server.pid,
+                                      args.upload_every, args.think))
+            time.sleep(args.settle)  # closed sessions are dropped after a grace period
+            result["after"] = rss_mb(server.pid)
+            result["released"] = sum(int(n) for n in re.findall(
+                r"released (\d+) ended session", log.read_text(errors="replace")))
+            waves.append(result)
     finally:
         server.terminate()
         server.wait(timeout=20)
-    nav, slider = result["timings"]["navigate"], result["timings"]["slider"]
 
     def pct(values: list[float], q: float) -> str:
         return f"{sorted(values)[int(len(values) * q)] * 1000:,.0f} ms" if values else "—"
 
-    print(f"sessions {args.sessions}, {args.minutes} min, {len(nav):,} page switches, "
-          f"{len(slider):,} slider moves")
-    print(f"errors: {len(result['errors'])}")
-    for line in sorted(set(result["errors"]))[:20]:
-        print(f"  {line}")
-    print(f"server RSS: before {baseline:,.0f} MB, peak {result['peak']:,.0f} MB, "
-          f"{args.settle:.0f} s after the sessions closed {after:,.0f} MB")
-    print(f"memory per session: {(result['peak'] - baseline) / args.sessions:,.1f} MB")
-    print(f"page switch: median {statistics.median(nav) * 1000 if nav else 0:,.0f} ms, "
-          f"p95 {pct(nav, 0.95)}; slider move: median "
-          f"{statistics.median(slider) * 1000 if slider else 0:,.0f} ms, p95 {pct(slider, 0.95)}")
-    sys.exit(1 if result["errors"] else 0)
+    uploads = len(range(0, args.sessions, args.upload_every)) if args.upload_every else 0
+    print(f"sessions {args.sessions} ({uploads} uploading a file), {args.minutes} min, "
+          f"think {args.think} s, {args.waves} wave(s); server RSS before {baseline:,.0f} MB")
+    for i, result in enumerate(waves, start=1):
+        nav, slider = result["timings"]["navigate"], result["timings"]["slider"]
+        print(f"wave {i}: {len(nav):,} page switches, {len(slider):,} slider moves, "
+              f"errors {len(result['errors'])}")
+        for line in sorted(set(result["errors"]))[:20]:
+            print(f"  {line}")
+        print(f"  server RSS: peak {result['peak']:,.0f} MB "
+              f"({(result['peak'] - baseline) / args.sessions:,.1f} MB per session), "
+              f"{args.settle:.0f} s after the sessions closed {result['after']:,.0f} MB; "
+              f"uploaded databases released so far: {result['released']}")
+        print(f"  page switch: median {statistics.median(nav) * 1000 if nav else 0:,.0f} ms, "
+              f"p95 {pct(nav, 0.95)}; slider move: median "
+              f"{statistics.median(slider) * 1000 if slider else 0:,.0f} ms, "
+              f"p95 {pct(slider, 0.95)}")
+    sys.exit(1 if any(w["errors"] for w in waves) else 0)
 
 
 if __name__ == "__main__":

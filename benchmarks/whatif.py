@@ -23,27 +23,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from company import replicated  # noqa: E402
+
 from handoff import objectives, whatif  # noqa: E402
 from handoff.db import build_database  # noqa: E402
 from handoff.demo import demo_tables  # noqa: E402
 from handoff.filters import Filters  # noqa: E402
-
-ID_COLUMNS = {"leads": ["lead_id"], "deals": ["deal_id", "lead_id"],
-              "stage_history": ["deal_id"], "customers": ["customer_id", "lead_id"]}
-
-
-def replicated(tables: dict[str, pd.DataFrame], copies: int) -> dict[str, pd.DataFrame]:
-    """The demo `copies` times over, ids suffixed so every copy is a distinct company slice."""
-    out = dict(tables)
-    for table, columns in ID_COLUMNS.items():
-        frames = []
-        for i in range(copies):
-            frame = tables[table].copy()
-            for column in columns:
-                frame[column] = frame[column].astype("string") + f"-{i}"
-            frames.append(frame)
-        out[table] = pd.concat(frames, ignore_index=True)
-    return out
 
 
 def slider_moves(baseline: whatif.Baseline, attainment: dict, repeat: int) -> list[float]:

@@ -48,13 +48,18 @@ class Database:
     fields_present: dict[str, frozenset[str]]
     sources: tuple[Source, ...] = ()
     notes: tuple[str, ...] = ()
+    shared: bool = False  # the demo: one database for every session, never closed by one
+    closed: bool = False
 
     def has(self, table: str, *names: str) -> bool:
         """True when the table has rows and every named field was supplied."""
         return self.row_counts.get(table, 0) > 0 and set(names) <= self.fields_present[table]
 
     def close(self) -> None:
-        self.connection.close()
+        """Free the database's memory (a shared database stays open for the others)."""
+        if not self.shared and not self.closed:
+            self.closed = True
+            self.connection.close()
 
 
 def build_database(tables: dict[str, pd.DataFrame], name: str,

@@ -23,7 +23,10 @@ def demo_tables() -> dict[str, pd.DataFrame]:
     return tables
 
 
-def demo_database(tables: dict[str, pd.DataFrame] | None = None) -> Database:
-    tables = demo_tables() if tables is None else tables
+def demo_database(shared: bool = False) -> Database:
+    """The demo loaded; `shared` when one copy serves every session (it holds no upload)."""
+    tables = demo_tables()
     sources = tuple(Source(f"demo/{t}.parquet", t, len(f)) for t, f in tables.items())
-    return build_database(tables, DEMO_NAME, sources)
+    db = build_database(tables, DEMO_NAME, sources)
+    db.shared = shared
+    return db

@@ -13,26 +13,51 @@ from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from streamlit import runtime
+from streamlit.logger import get_logger
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from handoff import demo, export, metrics
+from handoff import demo, export, metrics, sessions
 from handoff.db import Database
 from handoff.filters import Filters
 from handoff.schema import TABLE_LABELS
 
 DB_KEY = "handoff.db"
 FLASH_KEY = "handoff.flash"
+SWEEP_SECONDS = 15.0
+_LOG = get_logger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
-def _demo_tables() -> dict[str, pd.DataFrame]:
-    return demo.demo_tables()
+def _demo_database() -> Database:
+    """One demo database for the whole process: immutable, and nobody's upload is in it, so
+    a room of people opening the app costs one copy of it, not one each."""
+    return demo.demo_database(shared=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _uploaded_databases() -> sessions.SessionDatabases | None:
+    """The process's uploaded databases, swept when their session ends (no server under
+    AppTest: nothing to sweep there)."""
+    if not runtime.exists():
+        return None
+    grace = float(st.get_option("server.disconnectedSessionTTL"))
+    held = sessions.SessionDatabases(runtime.get_instance().is_active_session, grace)
+    every = max(1.0, min(SWEEP_SECONDS, grace / 2))
+    sessions.sweep_forever(held, every, lambda released, left: _LOG.info(
+        "released %d ended session database(s); %d held", released, left))
+    return held
 
 
 def session_database() -> Database:
-    """This session's database, opened on the demo data the first time."""
+    """This session's database: the shared demo until the user loads files."""
     db = st.session_state.get(DB_KEY)
+    if db is not None and db.closed:  # released after its session had gone (see sessions)
+        st.warning("This session was away too long and its data was released: showing the "
+                   "demo. Load your files again on the Data page.")
+        db = None
     if db is None:
-        db = demo.demo_database(_demo_tables())
+        db = _demo_database()
         st.session_state[DB_KEY] = db
     return db
 
@@ -42,6 +67,9 @@ def replace_database(new: Database, message: str) -> None:
     old = st.session_state.get(DB_KEY)
     st.session_state[DB_KEY] = new
     st.session_state[FLASH_KEY] = message
+    held, ctx = _uploaded_databases(), get_script_run_ctx()
+    if held is not None and ctx is not None:
+        held.hold(ctx.session_id, new)
     if old is not None and old is not new:
         old.close()
 
@@ -103,6 +131,17 @@ def _durable(widget: Callable, name: str, default: object, label: str, **kwargs:
     return value
 
 
+def keep_widgets(*keys: str) -> None:
+    """Keep these widgets' values while they are not drawn (a tab that is not open).
+
+    Streamlit forgets the state of a widget that a run does not draw; writing the value
+    back at the top of the run is its documented way to keep it."""
+    state = st.session_state
+    for key in keys:
+        if key in state:
+            state[key] = state[key]
+
+
 def sidebar(db: Database) -> None:
     with st.sidebar:
         st.markdown(f"**Loaded:** {db.name}")
@@ -130,8 +169,8 @@ def table_with_download(frame: pd.DataFrame, file_name: str, key: str,
                         height: int | None = None) -> None:
     """A table and its CSV download (cells neutralised against spreadsheet formulas)."""
     st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto")
-    st.download_button("Download CSV", export.safe_csv(frame), file_name=file_name,
-                       mime="text/csv", key=key)
+    st.download_button("Download CSV", lambda: export.safe_csv(frame), file_name=file_name,
+                       mime="text/csv", key=key, on_click="ignore")
 
 
 def guarded(action: Callable[[], object], what: str) -> object | None:
@@ -207,13 +246,15 @@ def chart_with_downloads(chart, table: pd.DataFrame, name: str, key: str,
         st.altair_chart(chart, width="stretch")
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
-    spec = chart.to_json()
+    # Files are made only when asked for: a rerun (a slider move, a filter) costs nothing here.
     cols = st.columns([1, 1, 1, 5])
-    cols[0].download_button("PNG", lambda: export.png_from_spec(spec), file_name=f"{name}.png",
-                            mime="image/png", key=f"{key}.png", on_click="ignore")
-    cols[1].download_button("SVG", lambda: export.svg_from_spec(spec), file_name=f"{name}.svg",
-                            mime="image/svg+xml", key=f"{key}.svg", on_click="ignore")
-    cols[2].download_button("CSV", export.safe_csv(table), file_name=f"{name}.csv",
+    cols[0].download_button("PNG", lambda: export.png_from_spec(chart.to_json()),
+                            file_name=f"{name}.png", mime="image/png", key=f"{key}.png",
+                            on_click="ignore")
+    cols[1].download_button("SVG", lambda: export.svg_from_spec(chart.to_json()),
+                            file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}.svg",
+                            on_click="ignore")
+    cols[2].download_button("CSV", lambda: export.safe_csv(table), file_name=f"{name}.csv",
                             mime="text/csv", key=f"{key}.csv", on_click="ignore")
 
 

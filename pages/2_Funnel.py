@@ -13,8 +13,13 @@ st.title("Funnel")
 req = funnel_ui.request(db)
 result = ui.computed(db, funnel.funnel, f, req)
 leads_only = req.unit != "deals" and not req.collapse
+# Only the open tab's queries run (a click on a tab reruns the page for it); the choices
+# made inside a tab are kept while another is open.
+ui.keep_widgets("funnel.compare", "funnel.compare.range", "funnel.ttc.from", "funnel.ttc.to",
+                "funnel.which", *(f"funnel.drill.{unit}" for unit in funnel.UNITS))
 main, compare, timing, trends, drill = st.tabs(
-    ["Funnel", "Compare periods", "Time to convert", "Trends", "Drill down"])
+    ["Funnel", "Compare periods", "Time to convert", "Trends", "Drill down"],
+    key="funnel.tab", on_change="rerun")
 
 with main:
     for line in result.headline:
@@ -30,17 +35,21 @@ with main:
     table, config = funnel_ui.display_table(result)
     ui.chart_with_downloads(charts.funnel_bars(result.table, layout), table, "funnel",
                             "funnel.dl", column_config=config)
-with compare:
-    funnel_ui.comparison_section(db, f, req)
-with timing:
-    if leads_only:
-        funnel_ui.time_section(db, f)
-    else:
-        st.info("Time to convert is shown for leads, on the CRM stages.")
-with trends:
-    if leads_only:
-        funnel_ui.trend_section(db, f)
-    else:
-        st.info("Trends are shown for leads, on the CRM stages.")
-with drill:
-    funnel_ui.drill_section(db, f, req, result)
+if compare.open:
+    with compare:
+        funnel_ui.comparison_section(db, f, req)
+if timing.open:
+    with timing:
+        if leads_only:
+            funnel_ui.time_section(db, f)
+        else:
+            st.info("Time to convert is shown for leads, on the CRM stages.")
+if trends.open:
+    with trends:
+        if leads_only:
+            funnel_ui.trend_section(db, f)
+        else:
+            st.info("Trends are shown for leads, on the CRM stages.")
+if drill.open:
+    with drill:
+        funnel_ui.drill_section(db, f, req, result)

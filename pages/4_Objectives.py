@@ -21,17 +21,24 @@ summary = ui.computed(db, metrics.home_summary)
 life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())
 index = objectives_ui.choose_period(periods, grain, summary.last_date)
 label = objectives.period_label(periods.period.iloc[index], grain)
+# The targets table is always drawn (the scorecards read it); the planning tabs run only
+# when open.
+ui.keep_widgets("obj.reverse.target", "obj.bottleneck.by")
 cards, plan, funnel_back, bottleneck, cac = st.tabs(
-    ["Scorecards", "SMART targets", "Reverse funnel", "Bottlenecks", "CAC by channel"])
+    ["Scorecards", "SMART targets", "Reverse funnel", "Bottlenecks", "CAC by channel"],
+    key="obj.tab", on_change="rerun")
 with plan:
     history = objectives.values(periods.iloc[:index], life, {})
     targets = objectives_ui.targets(db, history, label, grain)
 values = objectives.values(periods, life, targets)
 with cards:
     objectives_ui.panels(db, values, index, targets, periods.iloc[index])
-with funnel_back:
-    objectives_ui.reverse_funnel_section(db, f, periods, targets)
-with bottleneck:
-    objectives_ui.bottleneck_section(db, f)
-with cac:
-    objectives_ui.cac_section(db, f)
+if funnel_back.open:
+    with funnel_back:
+        objectives_ui.reverse_funnel_section(db, f, periods, targets)
+if bottleneck.open:
+    with bottleneck:
+        objectives_ui.bottleneck_section(db, f)
+if cac.open:
+    with cac:
+        objectives_ui.cac_section(db, f)

@@ -28,9 +28,13 @@ st.caption(f"An illustrative model, not a forecast: it shows the trade-off on yo
 scenario = whatif_ui.controls(workshop)
 whatif_ui.scorecards(scenario, attainment, quarter, workshop)
 whatif_ui.projection(baseline, scenario, workshop)
-if not workshop:
-    sensitivity, scenarios = st.tabs(["Sensitivity", "Scenarios"])
-    with sensitivity:
-        whatif_ui.sensitivity(baseline, scenario)
-    with scenarios:
-        whatif_ui.scenarios(baseline, scenario)
+if not workshop:  # only the open tab runs: a slider move recomputes what is on screen
+    ui.keep_widgets("whatif.name", "whatif.compare")
+    sensitivity, scenarios = st.tabs(["Sensitivity", "Scenarios"], key="whatif.tab",
+                                     on_change="rerun")
+    if sensitivity.open:
+        with sensitivity:
+            whatif_ui.sensitivity(baseline, scenario)
+    if scenarios.open:
+        with scenarios:
+            whatif_ui.scenarios(baseline, scenario)

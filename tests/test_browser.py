@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
 from handoff.demo import DEMO_DIR
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -178,3 +179,28 @@ def test_two_sessions_see_only_their_own_uploads(browser, app_url):
             assert page.locator('[data-testid="stException"]').count() == 0
     for page, _, _ in people:
         page.context.close()
+
+
+def test_an_ended_session_releases_its_uploaded_database(browser, tmp_path):
+    """Close the tab: once Streamlit's reconnect grace period is over, the session's
+    database is closed and its memory freed (the server says so in its log)."""
+    log = tmp_path / "server.log"
+    with running_app("--server.disconnectedSessionTTL", "2", log=log) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{url}/Data")
+        _wait_idle(page)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+            FIXTURES / "maven_sales_pipeline_300.csv")
+        load = page.get_by_role("button", name=re.compile(r"^Load 1 file\(s\)"))
+        expect(load).to_be_visible(timeout=60_000)
+        load.click()
+        expect(page.get_by_text(re.compile("Loaded maven_sales_pipeline_300.csv"))
+               ).to_be_visible()
+        assert "released" not in log.read_text()  # still open: nothing released
+        context.close()
+        deadline = time.time() + 30
+        while "released 1 ended session database(s); 0 held" not in log.read_text():
+            assert time.time() < deadline, log.read_text()[-2000:]
+            time.sleep(0.5)

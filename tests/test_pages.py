@@ -33,6 +33,47 @@ def test_pages_render_on_demo_data(script):
     assert at.session_state[DB_KEY].name.startswith("Demo")
 
 
+TABS = {"../pages/2_Funnel.py": ("funnel.tab", ["Compare periods", "Time to convert", "Trends",
+                                                "Drill down"]),
+        "../pages/4_Objectives.py": ("obj.tab", ["Reverse funnel", "Bottlenecks",
+                                                 "CAC by channel"]),
+        "../pages/5_What_if.py": ("whatif.tab", ["Scenarios"])}
+
+
+def _open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Click a tab: only the open tab's content runs."""
+    at.session_state[key] = label
+    at.run()
+    assert not at.exception, (label, [e.value for e in at.exception])
+    return at
+
+
+@pytest.mark.parametrize("script", list(TABS))
+@pytest.mark.parametrize("data", ["demo", "upload"])
+def test_every_tab_renders(script, data):
+    db = None if data == "demo" else load_files("maven_sales_pipeline_300.csv",
+                                                "maven_sales_teams.csv")
+    at = _run(script, db)
+    if data == "upload" and script.endswith("What_if.py"):  # deals only: no what-if tabs
+        assert any("needs dated leads and deals" in i.value for i in at.info)
+        return
+    key, labels = TABS[script]
+    for label in labels:
+        _open_tab(at, key, label)
+        drawn = {t.label: len(t.children) for t in at.tabs if t.label in labels}
+        assert drawn[label] > 0, label  # the open tab has its content
+        assert not any(n for other, n in drawn.items() if other != label), drawn  # others not
+
+
+def test_a_choice_inside_a_tab_survives_a_visit_to_another_tab():
+    at = _open_tab(_run("../pages/2_Funnel.py"), "funnel.tab", "Compare periods")
+    at.radio(key="funnel.compare").set_value("year").run()
+    _open_tab(at, "funnel.tab", "Trends")
+    assert not any(r.key == "funnel.compare" for r in at.radio)  # not drawn: not computed
+    _open_tab(at, "funnel.tab", "Compare periods")
+    assert at.radio(key="funnel.compare").value == "year"
+
+
 def test_home_shows_demo_headline_numbers():
     leads = pd.read_parquet(DEMO_DIR / "leads.parquet")
     deals = pd.read_parquet(DEMO_DIR / "deals.parquet")
@@ -100,7 +141,7 @@ def test_funnel_page_on_an_uploaded_deals_file():
 
 def test_funnel_period_comparison_names_the_q3_acceptance_drop():
     leads = pd.read_parquet(DEMO_DIR / "leads.parquet")
-    at = _run("../pages/2_Funnel.py")
+    at = _open_tab(_run("../pages/2_Funnel.py"), "funnel.tab", "Compare periods")
     q3 = (pd.Timestamp("2025-07-01").date(), pd.Timestamp("2025-09-30").date())
     at.date_input(key="w.filters.range").set_value(q3).run()
     assert not at.exception
@@ -158,7 +199,7 @@ def test_whatif_slider_moves_scorecards_and_projection():
 
 
 def test_whatif_save_and_compare_scenarios():
-    at = _run("../pages/5_What_if.py")
+    at = _open_tab(_run("../pages/5_What_if.py"), "whatif.tab", "Scenarios")
     at.select_slider(key="whatif.share").set_value(0.5).run()
     at.text_input(key="whatif.name").set_value("Joint plan").run()
     at.button(key="whatif.save").click().run()
