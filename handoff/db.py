@@ -11,11 +11,14 @@ no configuration changes, bounded memory.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -23,7 +26,10 @@ import pandas as pd
 from handoff.schema import LEAD_STAGES, SQL_TYPES, TABLES, fields
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
-MEMORY_LIMIT = "2GB"
+# What one session's database may hold in memory: a 10M-lead export with its deals and
+# stage history takes 2.3 GB, and queries need room beside it. Nothing spills to disk.
+MEMORY_LIMIT = os.environ.get("HANDOFF_SESSION_MEMORY", "4GB")
+T = TypeVar("T")
 _QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -50,6 +56,14 @@ class Database:
     notes: tuple[str, ...] = ()
     shared: bool = False  # the demo: one database for every session, never closed by one
     closed: bool = False
+    facts: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def fact(self, name: str, compute: Callable[[], T]) -> T:
+        """A fact about the whole loaded data (no filters in it), computed once: the data
+        never changes, and some facts cost a join over every row."""
+        if name not in self.facts:
+            self.facts[name] = compute()
+        return self.facts[name]  # type: ignore[return-value]
 
     def has(self, table: str, *names: str) -> bool:
         """True when the table has rows and every named field was supplied."""
@@ -70,8 +84,11 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise ValueError(f"not canonical tables: {sorted(unknown)}")
+    # The limit holds while loading too, and nothing is spilled to a temporary folder.
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
-                                             "autoload_known_extensions": False})
+                                             "autoload_known_extensions": False,
+                                             "memory_limit": memory_limit,
+                                             "max_temp_directory_size": "0B"})
     counts: dict[str, int] = {}
     present: dict[str, frozenset[str]] = {}
     digest = hashlib.sha256()
@@ -93,6 +110,14 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
                 present[table] = (fields_present or {}).get(table) or frozenset(
                     c for c in frame.columns if frame[c].notna().any())
         lock_down(con, memory_limit)
+    except duckdb.OutOfMemoryException:
+        con.close()
+        rows = ", ".join(f"{len(f):,} {t.replace('_', ' ')}" for t, f in tables.items()
+                         if f is not None and len(f))
+        raise ValueError(
+            f"the data ({rows} rows) needs more memory than one session may use "
+            f"({memory_limit}). Load fewer rows (a shorter date range, or fewer files), or "
+            "ask whoever runs Handoff to raise HANDOFF_SESSION_MEMORY") from None
     except Exception:
         con.close()
         raise

@@ -57,7 +57,8 @@ def funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
 
 def lead_stages_present(db: Database) -> list[str]:
     """Lifecycle stages the data has: a stage value in use, or a date column for the stage."""
-    used = set(query(db, "lead_stages_present")["stage"])
+    used = db.fact("lead_stages_used",
+                   lambda: set(query(db, "lead_stages_present")["stage"]))
     dated = {s for s in LEAD_STAGES if f"{s}_at" in db.fields_present.get("leads", set())}
     return [s for s in LEAD_STAGES if s == "lead" or s in used or s in dated]
 

@@ -285,9 +285,9 @@ def _preset_controls(current: Mapping, fid: str) -> None:
         if st.button("Save preset", key=f"presetsave.{fid}", disabled=not name.strip()):
             _session_dict(PRESETS_KEY)[name.strip()] = current
             st.success(f"Saved '{name.strip()}' for this session. Download it to reuse later.")
-        st.download_button("Download mapping (JSON)", current.to_json(),
+        st.download_button("Download mapping (JSON)", current.to_json,
                            file_name="handoff-mapping.json", mime="application/json",
-                           key=f"presetdl.{fid}")
+                           key=f"presetdl.{fid}", on_click="ignore")
 
 
 def preset_upload() -> None:

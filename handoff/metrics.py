@@ -58,8 +58,11 @@ class Links:
 
 
 def lead_deal_links(db: Database) -> Links:
-    row = query(db, "lead_deal_links").iloc[0]
-    return Links(int(row.deals), int(row.with_lead_id), int(row.linked))
+    def count() -> Links:
+        row = query(db, "lead_deal_links").iloc[0]
+        return Links(int(row.deals), int(row.with_lead_id), int(row.linked))
+
+    return db.fact("lead_deal_links", count)
 
 
 def filter_options(db: Database) -> dict[str, list[str]]:

@@ -58,7 +58,7 @@ def targets(db: Database, history: pd.DataFrame, label: str, grain: str) -> dict
     st.caption("Defaults come from history: the average of up to four earlier periods, 10% "
                "better (rates: 2 points better). Every target has a number and a period.")
     c1, c2 = st.columns(2)
-    c1.download_button("Download targets (CSV)", export.safe_csv(edited),
+    c1.download_button("Download targets (CSV)", lambda: export.safe_csv(edited),
                        file_name=f"handoff-targets-{label}.csv", mime="text/csv",
                        key="obj.targets.dl", on_click="ignore")
     upload = c2.file_uploader("Upload targets (CSV with KPI and Target columns)", type=["csv"],

@@ -176,7 +176,7 @@ def scenarios(baseline: whatif.Baseline, scenario: Scenario) -> None:
         st.session_state["whatif.link_applied"] = st.query_params[LINK_PARAM]
         st.success("The address bar now holds this scenario: copy it to share.")
     d1, d2 = st.columns(2)
-    d1.download_button("Export scenario (JSON)", named.to_json(),
+    d1.download_button("Export scenario (JSON)", named.to_json,
                        file_name="handoff-scenario.json", mime="application/json",
                        key="whatif.export", on_click="ignore")
     upload = d2.file_uploader("Import a scenario (JSON)", type=["json"], key="whatif.import")

@@ -20,21 +20,26 @@ if by in ("owner", "manager"):
 if rates.empty:
     st.info("No deals match this period and these filters.")
     st.stop()
+ui.keep_widgets("cr.cmp.a", "cr.cmp.b")  # only the open tab runs; its choices are kept
 ranked, compare, cycle, trend = st.tabs(["Ranking", "Compare two", "Sales cycle",
-                                         "Trend by quarter"])
-with ranked:
-    for line in close_rates.headline(rates, close_rates.GROUPS[by]):
-        st.markdown(f"**{line}**")
-    table, config = close_rates_ui.display_table(rates)
-    ui.chart_with_downloads(charts.close_rate_intervals(rates), table, "close_rates",
-                            "cr.dl", column_config=config)
-with compare:
-    close_rates_ui.compare_section(rates)
-with cycle:
-    close_rates_ui.cycle_section(db, f, by, sales_sources)
-with trend:
-    quarterly = ui.computed(db, close_rates.close_rates, f, "quarter", definition,
-                            sales_sources)
-    ui.chart_with_downloads(charts.close_rate_trend(quarterly),
-                            close_rates_ui.display_table(quarterly)[0], "close_rate_trend",
-                            "cr.trend.dl")
+                                         "Trend by quarter"], key="cr.tab", on_change="rerun")
+if ranked.open:
+    with ranked:
+        for line in close_rates.headline(rates, close_rates.GROUPS[by]):
+            st.markdown(f"**{line}**")
+        table, config = close_rates_ui.display_table(rates)
+        ui.chart_with_downloads(charts.close_rate_intervals(rates), table, "close_rates",
+                                "cr.dl", column_config=config)
+if compare.open:
+    with compare:
+        close_rates_ui.compare_section(rates)
+if cycle.open:
+    with cycle:
+        close_rates_ui.cycle_section(db, f, by, sales_sources)
+if trend.open:
+    with trend:
+        quarterly = ui.computed(db, close_rates.close_rates, f, "quarter", definition,
+                                sales_sources)
+        ui.chart_with_downloads(charts.close_rate_trend(quarterly),
+                                close_rates_ui.display_table(quarterly)[0], "close_rate_trend",
+                                "cr.trend.dl")

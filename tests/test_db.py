@@ -92,3 +92,10 @@ def test_lead_deal_links_count_only_loaded_leads():
                           "lead_id": ["L1", "L1", "L9", None]})
     db = dbm.build_database({"leads": leads, "deals": deals}, "links")
     assert metrics.lead_deal_links(db) == metrics.Links(deals=4, with_lead_id=3, linked=2)
+
+
+def test_data_too_big_for_a_session_gets_a_message_not_a_duckdb_error():
+    leads = pd.DataFrame({"lead_id": [f"lead-{i:09d}-{'x' * 40}" for i in range(300_000)]})
+    with pytest.raises(ValueError, match=r"300,000 leads rows\) needs more memory than one "
+                                         r"session may use \(16MB\)"):
+        dbm.build_database({"leads": leads}, "big", memory_limit="16MB")

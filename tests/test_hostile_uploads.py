@@ -165,3 +165,18 @@ def test_hostile_text_loads_as_data_and_exports_neutralised():
     text = export.safe_csv(frame[["deal_id", "account"]]).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'+cmd" in text and "'@SUM(1)" in text
     assert "'-2+3" in text and ",-12.5" in text  # a negative number stays a number
+
+
+def test_export_neutralises_every_kind_of_text_column_and_leaves_the_rest():
+    frame = pd.DataFrame({
+        "text": pd.Series(["=1+2", "ok", None, "\tx", "-7"], dtype="string"),
+        "mixed": pd.Series([-1, "=cmd()", 2.5, "@x", None], dtype=object),
+        "number": [-1.5, 2.0, 3.0, -4.0, 5.0],
+        "=header": ["a", "b", "c", "d", "e"]})
+    out = pd.read_csv(io.BytesIO(export.safe_csv(frame)), encoding="utf-8-sig", dtype=str,
+                      keep_default_na=False)
+    assert out.columns.tolist() == ["text", "mixed", "number", "'=header"]
+    assert out["text"].tolist() == ["'=1+2", "ok", "", "'\tx", "-7"]
+    assert out["mixed"].tolist() == ["-1", "'=cmd()", "2.5", "'@x", ""]
+    assert out["number"].tolist() == ["-1.5", "2.0", "3.0", "-4.0", "5.0"]
+    assert frame["text"].iloc[0] == "=1+2"  # the frame on screen is not changed

@@ -35,6 +35,8 @@ def test_pages_render_on_demo_data(script):
 
 TABS = {"../pages/2_Funnel.py": ("funnel.tab", ["Compare periods", "Time to convert", "Trends",
                                                 "Drill down"]),
+        "../pages/3_Close_rates.py": ("cr.tab", ["Compare two", "Sales cycle",
+                                                 "Trend by quarter"]),
         "../pages/4_Objectives.py": ("obj.tab", ["Reverse funnel", "Bottlenecks",
                                                  "CAC by channel"]),
         "../pages/5_What_if.py": ("whatif.tab", ["Scenarios"])}
