@@ -56,9 +56,9 @@ class Session:
             elif fwd.hash:
                 self.seen[fwd.hash] = fwd
             kind = fwd.WhichOneof("type")
-            if kind == "new_session":
+            if kind == "navigation":  # the pages in the sidebar
                 self.pages = {p.page_name: p.page_script_hash
-                              for p in fwd.new_session.app_pages}
+                              for p in fwd.navigation.app_pages}
             drawn.append(fwd)
             if kind == "script_finished":
                 return drawn
