@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.async_api import async_playwright
@@ -57,6 +59,36 @@ def rss_mb(pid: int) -> float:
         except OSError:
             continue
     return total
+
+
+@contextmanager
+def served() -> Iterator[tuple[subprocess.Popen, str, Path]]:
+    """`streamlit run app.py` on a free loopback port: the process, its address, its log."""
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="handoff-load-")) / "server.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        yield server, url, log
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def pct(values: list[float], q: float) -> str:
+    """The q-quantile of durations in seconds, as milliseconds."""
+    return f"{sorted(values)[int(len(values) * q)] * 1000:,.0f} ms" if values else "—"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -164,23 +196,8 @@ def main() -> None:
                         help="seconds to wait after the sessions close before measuring "
                              "(Streamlit keeps a closed tab's session for 120 s)")
     args = parser.parse_args()
-    port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="handoff-load-")) / "server.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     waves = []
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
+    with served() as (server, url, log):
         asyncio.run(room(url, 1, 0.05, server.pid, 0, 0))  # warm-up: imports, demo database
         time.sleep(2)
         baseline = rss_mb(server.pid)
@@ -194,12 +211,6 @@ def main() -> None:
             result["released"] = sum(int(n) for n in re.findall(
                 r"released (\d+) ended session", log.read_text(errors="replace")))
             waves.append(result)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-    def pct(values: list[float], q: float) -> str:
-        return f"{sorted(values)[int(len(values) * q)] * 1000:,.0f} ms" if values else "—"
 
     uploads = len(range(0, args.sessions, args.upload_every)) if args.upload_every else 0
     print(f"sessions {args.sessions} ({uploads} uploading a file), {args.minutes} min, "

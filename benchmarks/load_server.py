@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
 import websockets
-from load import ROOT, cpu_seconds, free_port, rss_mb
+from load import cpu_seconds, pct, rss_mb, served
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -118,35 +113,14 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean seconds between one person's actions")
     args = parser.parse_args()
-    port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="handoff-load-")) / "server.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
-        url = f"ws://127.0.0.1:{port}/_stcore/stream"
-        asyncio.run(room(url, 1, 0.2, 0))  # warm-up: imports, the demo database, caches
+    with served() as (server, url, _):
+        ws = url.replace("http://", "ws://") + "/_stcore/stream"
+        asyncio.run(room(ws, 1, 0.2, 0))  # warm-up: imports, the demo database, caches
         before, cpu, wall = rss_mb(server.pid), cpu_seconds(server.pid), time.monotonic()
-        result = asyncio.run(room(url, args.sessions, args.minutes, args.think))
+        result = asyncio.run(room(ws, args.sessions, args.minutes, args.think))
         busy = (cpu_seconds(server.pid) - cpu) / (time.monotonic() - wall)
         after = rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     page, slider = result["timings"]["page"], result["timings"]["slider"]
-
-    def pct(values: list[float], q: float) -> str:
-        return f"{sorted(values)[int(len(values) * q)] * 1000:,.0f} ms" if values else "—"
 
     print(f"{args.sessions} sessions, {args.minutes} min, think {args.think} s: "
           f"{len(page):,} page runs, {len(slider):,} slider moves, "

@@ -75,6 +75,8 @@ def one(n: int, kind: str, engine: str) -> dict[str, object]:
     frame.to_csv(buf, index=False) if kind == "csv" else frame.to_parquet(buf)
     data = buf.getvalue()
     del frame
+    if engine == "handoff":  # imported once when the app starts, not per upload
+        from handoff import dataset, funnel, ingest, mapping  # noqa: F401
     started = time.perf_counter()
     counts = (handoff_job(f"deals.{kind}", data) if engine == "handoff"
               else pandas_job(data, kind))

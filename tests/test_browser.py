@@ -142,6 +142,21 @@ def test_whatif_slider_by_keyboard_and_a_shared_link(browser, page, app_url):
     other.context.close()
 
 
+def _uploaded(browser, url: str, fixture: str):
+    """A new person (browser context) who has loaded one fixture file on the Data page."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{url}/Data")
+    _wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        FIXTURES / fixture)
+    load = page.get_by_role("button", name=re.compile(r"^Load 1 file\(s\)"))
+    expect(load).to_be_visible(timeout=60_000)
+    load.click()
+    expect(page.get_by_text(re.compile(f"Loaded {re.escape(fixture)}"))).to_be_visible()
+    return page
+
+
 def test_two_sessions_see_only_their_own_uploads(browser, app_url):
     """Two people at once, each uploading a different file: neither sees the other's data,
     on pages whose results are cached (Home, Funnel) too."""
@@ -151,18 +166,7 @@ def test_two_sessions_see_only_their_own_uploads(browser, app_url):
     for fixture, won in (("maven_sales_pipeline_300.csv", int((maven.deal_stage == "Won").sum())),
                          ("sf_devorg_Opportunity.csv",
                           int((salesforce.StageName == "Closed Won").sum()))):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(f"{app_url}/Data")
-        _wait_idle(page)
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-            FIXTURES / fixture)
-        load = page.get_by_role("button", name=re.compile(r"^Load 1 file\(s\)"))
-        expect(load).to_be_visible(timeout=60_000)
-        load.click()
-        expect(page.get_by_text(re.compile(f"Loaded {re.escape(fixture)}"))).to_be_visible()
-        people.append((page, fixture, won))
+        people.append((_uploaded(browser, app_url, fixture), fixture, won))
     for _ in range(2):  # each person moves around; cached results must stay their own
         for page, fixture, won in people:
             page.get_by_role("link", name=re.compile("^app$")).first.click()
@@ -186,20 +190,9 @@ def test_an_ended_session_releases_its_uploaded_database(browser, tmp_path):
     database is closed and its memory freed (the server says so in its log)."""
     log = tmp_path / "server.log"
     with running_app("--server.disconnectedSessionTTL", "2", log=log) as url:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(f"{url}/Data")
-        _wait_idle(page)
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-            FIXTURES / "maven_sales_pipeline_300.csv")
-        load = page.get_by_role("button", name=re.compile(r"^Load 1 file\(s\)"))
-        expect(load).to_be_visible(timeout=60_000)
-        load.click()
-        expect(page.get_by_text(re.compile("Loaded maven_sales_pipeline_300.csv"))
-               ).to_be_visible()
+        page = _uploaded(browser, url, "maven_sales_pipeline_300.csv")
         assert "released" not in log.read_text()  # still open: nothing released
-        context.close()
+        page.context.close()
         deadline = time.time() + 30
         while "released 1 ended session database(s); 0 held" not in log.read_text():
             assert time.time() < deadline, log.read_text()[-2000:]
