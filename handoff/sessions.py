@@ -43,9 +43,7 @@ class SessionDatabases:
         now, released = self._clock(), []
         with self._lock:
             for session_id, held in list(self._held.items()):
-                if held.db.closed:
-                    del self._held[session_id]
-                elif self._is_active(session_id):
+                if self._is_active(session_id):
                     held.gone_since = None
                 elif held.gone_since is None:
                     held.gone_since = now
