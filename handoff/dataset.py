@@ -1,14 +1,25 @@
-"""Combining confirmed uploads into the next database for the session."""
+"""Combining confirmed uploads into the next database for the session.
+
+Files loaded together also say things about each other: a lead whose deal was won is a
+customer, whatever the lead file says; a lead that names the deal it became links that deal
+to it. Those conclusions are drawn here, once every file is in, and each is stated.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
 
 from handoff.db import Database, Source, build_database
 from handoff.mapping import Mapping, Validation
-from handoff.schema import TABLES
+from handoff.schema import LEAD_STAGES, TABLES
+
+ID_FIELDS = {"leads": "lead_id", "deals": "deal_id", "customers": "customer_id"}
+# Where the amounts' currency is read from, most telling first.
+_MONEY_FIELDS = (("deals", "amount"), ("deals", "margin"), ("customers", "monthly_revenue"),
+                 ("customers", "total_revenue"), ("spend", "amount"))
 
 
 @dataclass
@@ -39,20 +50,110 @@ def load(pending: list[Pending], current: Database | None = None,
                 tables[table] = tables[table][~dup].reset_index(drop=True)
     sources = [Source(p.file_name, p.mapping.table, len(p.frame), p.mapping.preset)
                for p in pending]
+    mapped = mapped_fields(pending)
     if keep_current and current is not None:
         for table, rows in current.row_counts.items():
             if rows and table not in tables:
                 with current.connection.cursor() as cur:
                     tables[table] = cur.execute(f'select * from "{_known(table)}"').df()
                 sources += [s for s in current.sources if s.table == table]
+                mapped[table] = current.fields_mapped.get(
+                    table, current.fields_present.get(table, frozenset()))
+    notes = [f"{n:,} {t} repeated across the files were counted once (the first file's row "
+             "kept)." for t, n in repeated.items()]
+    if "leads" in tables and "deals" in tables:
+        tables["deals"], linked = deals_linked_by_leads(tables["leads"], tables["deals"])
+        if linked:
+            notes.append(f"{linked:,} deal(s) are linked to the lead that names them as its "
+                         "converted deal.")
+        tables["leads"], said = leads_advanced_by_deals(tables["leads"], tables["deals"])
+        notes += said
     name = ", ".join(p.file_name for p in pending)
     db = build_database(tables, name, tuple(sources))
-    db.notes = tuple(f"{n:,} {t} repeated across the files were counted once (the first "
-                     "file's row kept)." for t, n in repeated.items())
+    db.notes = tuple(notes)
+    db.fields_mapped = {t: frozenset(f) for t, f in mapped.items()}
+    db.currency = currency(pending) or (current.currency if keep_current and current else None)
     return db
 
 
-ID_FIELDS = {"leads": "lead_id", "deals": "deal_id", "customers": "customer_id"}
+def mapped_fields(pending: list[Pending]) -> dict[str, set[str]]:
+    """Per table, the fields a column was mapped to (and those derived from them)."""
+    out: dict[str, set[str]] = {}
+    for p in pending:
+        names = out.setdefault(p.mapping.table, set())
+        names |= set(p.mapping.columns)
+        if p.mapping.table == "deals" and names & {"won_at", "lost_at"}:
+            names.add("closed_at")
+        if p.mapping.table == "leads":
+            names |= {"stage", "lead_at"} | ({"created_at"} if "lead_at" in names else set())
+    return out
+
+
+def deals_linked_by_leads(leads: pd.DataFrame, deals: pd.DataFrame
+                          ) -> tuple[pd.DataFrame, int]:
+    """Deals without a lead id get the id of the lead that names them as its deal."""
+    if "deal_id" not in leads or not leads["deal_id"].notna().any():
+        return deals, 0
+    named = leads.dropna(subset=["deal_id"]).drop_duplicates("deal_id")
+    owner = deals["deal_id"].map(named.set_index("deal_id")["lead_id"])
+    lead_id = deals["lead_id"] if "lead_id" in deals else pd.Series(
+        None, index=deals.index, dtype="string")
+    filled = lead_id.isna() & owner.notna()
+    return deals.assign(lead_id=lead_id.where(~filled, owner)), int(filled.sum())
+
+
+def leads_advanced_by_deals(leads: pd.DataFrame, deals: pd.DataFrame
+                            ) -> tuple[pd.DataFrame, list[str]]:
+    """A lead with a deal reached opportunity; with a won deal, customer (at the date the
+    deal closed). Stages only move forward: a lead already further keeps its stage."""
+    if "lead_id" not in deals or not deals["lead_id"].notna().any():
+        return leads, []
+    linked = deals[deals["lead_id"].isin(leads["lead_id"])]
+    if linked.empty:
+        return leads, []
+    out = leads.copy()
+    rank = out["stage"].map({s: i for i, s in enumerate(LEAD_STAGES, start=1)}).fillna(1)
+    notes = []
+    won = linked[linked["status"] == "won"]
+    for stage, rows, date in (("opportunity", linked, "created_at"),
+                              ("customer", won, "closed_at")):
+        if rows.empty:
+            continue
+        position = LEAD_STAGES.index(stage) + 1
+        when = rows.groupby("lead_id")[date].min() if date in rows else pd.Series(dtype=object)
+        has = out["lead_id"].isin(rows["lead_id"])
+        raised = has & (rank < position)
+        rank = rank.where(~raised, position)
+        column = f"{stage}_at"
+        current = out[column] if column in out else pd.Series(pd.NaT, index=out.index)
+        out[column] = pd.to_datetime(current).where(
+            current.notna() | ~has, pd.to_datetime(out["lead_id"].map(when)))
+        if stage == "opportunity":
+            raised &= ~out["lead_id"].isin(won["lead_id"])  # said below, as customers
+        if raised.any():
+            notes.append(f"{int(raised.sum()):,} lead(s) with a won deal are counted as "
+                         "customers (customer date: the deal's close date)."
+                         if stage == "customer" else
+                         f"{int(raised.sum()):,} lead(s) with an open or lost deal are "
+                         "counted as opportunities.")
+    out["stage"] = rank.astype("int64").map(dict(enumerate(LEAD_STAGES, start=1)))
+    return out, notes
+
+
+def currency(pending: list[Pending]) -> str | None:
+    """The ISO code the loaded amounts are in: the deals' amount column's, else the most
+    common among the money columns (None when no amount shows a symbol or code)."""
+    found: Counter[str] = Counter()
+    for table, name in _MONEY_FIELDS:
+        for p in pending:
+            if p.mapping.table != table:
+                continue
+            for r in p.validation.columns:
+                if r.field == name and r.currency:
+                    found[r.currency] += r.currency_parsed
+        if found:
+            return found.most_common(1)[0][0]
+    return None
 
 
 def _known(table: str) -> str:

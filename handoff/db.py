@@ -57,6 +57,9 @@ class Database:
     shared: bool = False  # the demo: one database for every session, never closed by one
     closed: bool = False
     facts: dict[str, object] = field(default_factory=dict, repr=False)
+    currency: str | None = None  # ISO code of the amounts (None: not known)
+    # fields a column was mapped to (fields_present holds those that have values)
+    fields_mapped: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def fact(self, name: str, compute: Callable[[], T]) -> T:
         """A fact about the whole loaded data (no filters in it), computed once: the data

@@ -16,204 +16,17 @@ import pandas as pd
 
 from handoff import parsing
 from handoff.ingest import RawTable, RejectedRow
+from handoff.presets import (
+    CRM_CONVERSION_HEADERS,
+    NOT_A_STAGE,
+    SYNONYMS,
+    Preset,
+    normalise,
+    recognise,
+)
 from handoff.schema import LEAD_STAGES, TABLES, fields, mappable_fields
 
-NOT_A_STAGE = "(not a stage)"
-
-
-def normalise(header: str) -> str:
-    """Header key for matching: lower-case letters and digits only, CRM prefixes removed."""
-    h = re.sub(r"^(deal|lead|person|organization|contact|opportunity) - ", "", header.strip(),
-               flags=re.IGNORECASE)
-    return re.sub(r"[^a-z0-9]", "", h.lower())
-
-
-# Header synonyms per canonical field, already normalised. Order is preference.
-SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "leads": {
-        "lead_id": ("leadid", "recordid", "contactid", "id", "vid", "personid", "customerid"),
-        "created_at": ("createdate", "createddate", "createdtime", "createdat", "created",
-                       "datecreated", "leadcreated", "addtime", "creationdate", "leaddate"),
-        "source": ("originalsource", "leadsource", "source", "channel", "originalsourcetype",
-                   "utmsource", "sourcechannel", "contact", "acquisitionchannel"),
-        "segment": ("segment", "customersegment", "industry", "companysize", "tier", "job"),
-        "owner": ("contactowner", "leadowner", "owner", "ownerid", "hubspotowner", "sdr",
-                  "ownername", "assignedto"),
-        "account": ("company", "companyname", "associatedcompany", "account", "accountname",
-                    "organization"),
-        "stage": ("lifecyclestage", "leadstatus", "status", "stage", "funnelstage"),
-        "converted": ("converted", "becamecustomer", "won", "subscribed", "y", "outcome"),
-        "lead_at": ("becamealeaddate", "leaddate"),
-        "mql_at": ("becameamarketingqualifiedleaddate", "mqldate", "becameanmqldate",
-                   "marketingqualifieddate"),
-        "sql_at": ("becameasalesqualifiedleaddate", "sqldate", "convertedddate",
-                   "converteddate", "salesqualifieddate"),
-        "opportunity_at": ("becameanopportunitydate", "opportunitydate"),
-        "customer_at": ("becameacustomerdate", "customerdate", "wondate"),
-        "evangelist_at": ("becameanevangelistdate", "evangelistdate"),
-    },
-    "deals": {
-        "deal_id": ("dealid", "opportunityid", "recordid", "id", "opportunity18digitid",
-                    "opportunityid18"),
-        "lead_id": ("leadid", "contactid", "associatedcontactid", "convertedleadid", "personid"),
-        "account": ("account", "accountname", "company", "associatedcompany", "organization",
-                    "organizationname", "accountid", "customer"),
-        "created_at": ("createdate", "createddate", "createdtime", "dealcreated", "createdat",
-                       "opportunitycreateddate", "engagedate", "addtime", "startdate"),
-        "closed_at": ("closedate", "closingdate", "closedat", "dealclosedon", "closeddate",
-                      "wontime", "actualclosedate"),
-        "stage": ("dealstage", "stage", "stagename", "salesstage", "pipelinestage"),
-        "status": ("status", "dealstatus", "outcome", "result"),
-        "amount": ("amount", "value", "dealvalue", "closevalue", "amountusd", "revenue",
-                   "totalamount", "opportunityamount", "dealamount", "expectedrevenue"),
-        "margin": ("margin", "grossmargin", "profit", "grossprofit", "marginamount"),
-        "owner": ("dealowner", "opportunityowner", "owner", "ownerid", "salesagent", "salesrep",
-                  "rep", "accountexecutive", "ownername", "assignedto"),
-        "source": ("leadsource", "source", "originalsource", "originalsourcetype", "channel",
-                   "sourceorigin", "sourcechannel", "dealsource"),
-        "segment": ("segment", "customersegment", "industry", "sector", "tier"),
-        "product": ("product", "productname", "productc", "productline", "products",
-                    "productinterest"),
-        "won": ("iswon", "won"),
-        "closed": ("isclosed", "closed"),
-    },
-    "stage_history": {
-        "deal_id": ("opportunityid", "dealid", "parentid", "recordid"),
-        "stage": ("stagename", "stage", "tostage", "newvalue", "dealstage"),
-        "entered_at": ("createddate", "changedate", "entereddate", "enteredat", "date",
-                       "updatetime", "timestamp"),
-    },
-    "teams": {
-        "owner": ("salesagent", "owner", "rep", "salesrep", "name", "username", "fullname"),
-        "manager": ("manager", "managername", "reportsto", "teamlead"),
-        "team": ("team", "regionaloffice", "region", "office", "territory", "group"),
-    },
-    "spend": {
-        "month": ("month", "date", "period", "day", "week"),
-        "channel": ("channel", "source", "campaigntype", "medium"),
-        "amount": ("spend", "cost", "amount", "amountspent", "budget", "actualcost"),
-    },
-    "customers": {
-        "customer_id": ("customerid", "accountid", "id", "recordid"),
-        "lead_id": ("leadid", "contactid"),
-        "account": ("account", "accountname", "company"),
-        "segment": ("segment", "industry", "tier"),
-        "started_at": ("startedat", "startdate", "customersince", "becameacustomerdate",
-                       "signupdate", "contractstart"),
-        "churned_at": ("churnedat", "churndate", "enddate", "cancelledat", "contractend"),
-        "renewals": ("renewals", "renewalcount", "numberofrenewals"),
-        "referrals": ("referrals", "referralcount", "numberofreferrals"),
-        "nps": ("nps", "npsscore", "score", "likelihoodtorecommend"),
-    },
-    "awareness": {
-        "month": ("month", "date", "period", "day", "week"),
-        "channel": ("channel", "source", "medium", "defaultchannelgroup"),
-        "visits": ("visits", "sessions", "impressions", "users", "pageviews", "reach"),
-    },
-}
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A known export: how to recognise it and how its columns and stages map."""
-
-    name: str
-    table: str
-    signature: tuple[str, ...]  # normalised headers that must all be present
-    columns: dict[str, tuple[str, ...]]  # field -> candidate headers (normalised)
-    stages: dict[str, str]  # normalised stage value -> canonical stage / status
-    stage_order: tuple[str, ...] = ()
-    note: str = ""
-
-
-_HUBSPOT_LIFECYCLE = {
-    "subscriber": "lead", "lead": "lead", "marketingqualifiedlead": "mql", "mql": "mql",
-    "salesqualifiedlead": "sql", "sql": "sql", "opportunity": "opportunity",
-    "customer": "customer", "evangelist": "evangelist", "other": NOT_A_STAGE,
-}
-
-PRESETS: tuple[Preset, ...] = (
-    Preset("HubSpot contacts", "leads", ("recordid", "lifecyclestage"),
-           {"lead_id": ("recordid", "contactid"), "created_at": ("createdate",),
-            "source": ("originalsource", "originalsourcetype"),
-            "owner": ("contactowner", "hubspotowner"),
-            "account": ("associatedcompany", "companyname"), "stage": ("lifecyclestage",),
-            "lead_at": ("becamealeaddate",),
-            "mql_at": ("becameamarketingqualifiedleaddate",),
-            "sql_at": ("becameasalesqualifiedleaddate",),
-            "opportunity_at": ("becameanopportunitydate",),
-            "customer_at": ("becameacustomerdate",),
-            "evangelist_at": ("becameanevangelistdate",)},
-           _HUBSPOT_LIFECYCLE,
-           note="HubSpot's 'Became a … Date' columns give the date each lifecycle stage was "
-                "reached; Subscriber counts as Lead."),
-    Preset("HubSpot deals", "deals", ("dealname", "dealstage"),
-           {"deal_id": ("recordid", "dealid"), "created_at": ("createdate",),
-            "closed_at": ("closedate",), "stage": ("dealstage",), "amount": ("amount",),
-            "owner": ("dealowner", "hubspotowner"), "account": ("associatedcompany",),
-            "source": ("originalsourcetype", "originalsource"), "product": ("product",)},
-           {"closedwon": "won", "closedlost": "lost"},
-           ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
-            "decisionmakerboughtin", "contractsent", "closedwon", "closedlost")),
-    Preset("Salesforce opportunities (object export)", "deals", ("id", "stagename"),
-           {"deal_id": ("id",), "account": ("accountid",), "created_at": ("createddate",),
-            "closed_at": ("closedate",), "stage": ("stagename",), "amount": ("amount",),
-            "owner": ("ownerid",), "source": ("leadsource",), "won": ("iswon",),
-            "closed": ("isclosed",), "product": ("productc",), "segment": ("type",)},
-           {"closedwon": "won", "closedlost": "lost"},
-           ("prospecting", "qualification", "discovery", "needsanalysis", "valueproposition",
-            "iddecisionmakers", "perceptionanalysis", "proposalpricequote", "proposalquote",
-            "negotiationreview", "negotiation", "closedwon", "closedlost"),
-           note="Salesforce's CloseDate of an open opportunity is the expected date; it is "
-                "ignored until the deal closes."),
-    Preset("Salesforce opportunity report", "deals", ("opportunityname", "stage"),
-           {"deal_id": ("opportunityid",), "account": ("accountname",),
-            "created_at": ("createddate",), "closed_at": ("closedate",), "stage": ("stage",),
-            "amount": ("amount",), "owner": ("opportunityowner",),
-            "source": ("leadsource",), "product": ("productname",), "segment": ("type",)},
-           {"closedwon": "won", "closedlost": "lost"}),
-    Preset("Salesforce leads (object export)", "leads", ("id", "status", "isconverted"),
-           {"lead_id": ("id",), "created_at": ("createddate",), "source": ("leadsource",),
-            "owner": ("ownerid",), "account": ("company",), "segment": ("industry",),
-            "stage": ("status",), "sql_at": ("converteddate",)},
-           {"opennotcontacted": "lead", "workingcontacted": "lead", "open": "lead",
-            "new": "lead", "working": "lead", "nurturing": "lead", "qualified": "sql",
-            "closedconverted": "sql", "converted": "sql",
-            "closednotconverted": "lead", "unqualified": "lead"},
-           note="A converted Salesforce lead is counted as sales-accepted (SQL); its "
-                "opportunity is in the Opportunity export."),
-    Preset("Salesforce opportunity history", "stage_history",
-           ("opportunityid", "stagename", "createddate"),
-           {"deal_id": ("opportunityid",), "stage": ("stagename",),
-            "entered_at": ("createddate",)}, {}),
-    Preset("Pipedrive deals", "deals", ("title", "stage", "status", "dealcreated"),
-           {"deal_id": ("id",), "created_at": ("dealcreated",),
-            "closed_at": ("dealclosedon", "wontime", "losttime", "closetime"),
-            "stage": ("stage",), "status": ("status",), "amount": ("value",),
-            "owner": ("owner", "creator"), "account": ("organization",),
-            "lead_id": ("contactperson",), "source": ("sourceorigin", "source", "channel"),
-            "product": ("product", "products")},
-           {"won": "won", "lost": "lost", "open": "open", "deleted": NOT_A_STAGE},
-           note="Pipedrive's 'Deal - …' prefix is ignored when matching columns."),
-    Preset("Zoho CRM deals", "deals", ("dealname", "stage", "closingdate"),
-           {"deal_id": ("recordid", "id"), "created_at": ("createdtime",),
-            "closed_at": ("closingdate",), "stage": ("stage",), "amount": ("amount",),
-            "owner": ("dealowner",), "account": ("accountname",), "source": ("leadsource",),
-            "segment": ("type",)},
-           {"closedwon": "won", "closedlost": "lost", "closedlosttocompetition": "lost"},
-           ("qualification", "needsanalysis", "valueproposition", "identifydecisionmakers",
-            "proposalpricequote", "negotiationreview", "closedwon", "closedlost",
-            "closedlosttocompetition"),
-           note="Zoho's Closing Date of an open deal is the expected date; it is ignored "
-                "until the deal closes."),
-    Preset("Zoho CRM leads", "leads", ("leadowner", "leadstatus"),
-           {"lead_id": ("recordid", "id"), "created_at": ("createdtime",),
-            "source": ("leadsource",), "owner": ("leadowner",), "account": ("company",),
-            "segment": ("industry",), "stage": ("leadstatus",)},
-           {"prequalified": "mql", "contacted": "lead", "notcontacted": "lead",
-            "attemptedtocontact": "lead", "contactinfuture": "lead", "notqualified": "lead",
-            "junklead": NOT_A_STAGE, "lostlead": "lead"}),
-)
+__all__ = ["NOT_A_STAGE", "Mapping", "Validation", "apply", "normalise", "propose"]
 
 
 @dataclass
@@ -227,6 +40,11 @@ class Mapping:
     date_order: dict[str, str] = field(default_factory=dict)  # source column -> mdy | dmy
     preset: str | None = None
     note: str = ""
+    # leads: the stage a yes/no "converted" column means (a CRM's flag means sales accepted
+    # the lead; a campaign's outcome means it bought), and the stage every row has reached
+    # at least (a file of MQLs: mql)
+    converted_means: str = "customer"
+    row_stage: str = "lead"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -246,14 +64,13 @@ class Mapping:
                    stage_order=[str(s) for s in data.get("stage_order", [])],
                    date_order={str(k): str(v) for k, v in dict(data.get("date_order",
                                                                         {})).items()},
-                   preset=data.get("preset"), note=str(data.get("note", "")))
+                   preset=data.get("preset"), note=str(data.get("note", "")),
+                   converted_means=_stage_or(data.get("converted_means"), "customer"),
+                   row_stage=_stage_or(data.get("row_stage"), "lead"))
 
 
-def recognise(headers: list[str]) -> Preset | None:
-    """The known export these headers come from, if any (the most specific match)."""
-    keys = {normalise(h) for h in headers}
-    matches = [p for p in PRESETS if set(p.signature) <= keys]
-    return max(matches, key=lambda p: len(p.signature), default=None)
+def _stage_or(value: object, default: str) -> str:
+    return value if value in LEAD_STAGES else default
 
 
 def propose(raw: RawTable, table: str | None = None) -> Mapping:
@@ -261,24 +78,99 @@ def propose(raw: RawTable, table: str | None = None) -> Mapping:
     headers = list(raw.frame.columns)
     preset = recognise(headers)
     if preset is not None and table in (None, preset.table):
-        columns = _match(headers, preset.columns)
+        columns = match_headers(headers, preset.columns)
         for name, synonyms in SYNONYMS[preset.table].items():  # fill what the preset lacks
             if name not in columns:
-                hit = _match(headers, {name: synonyms}, exclude=set(columns.values()))
+                hit = match_headers(headers, {name: synonyms}, exclude=set(columns.values()))
                 columns.update(hit)
         mapping = Mapping(preset.table, columns, preset=preset.name, note=preset.note)
     else:
         chosen = table or best_table(headers)
-        mapping = Mapping(chosen, _match(headers, SYNONYMS[chosen]))
+        mapping = Mapping(chosen, match_headers(headers, SYNONYMS[chosen]))
+    if mapping.table == "leads":
+        _propose_lead_meanings(raw, mapping, preset)
+    check_id(raw, mapping)
     mapping.stages, mapping.stage_order = propose_stages(raw, mapping, preset)
     return mapping
+
+
+def _propose_lead_meanings(raw: RawTable, mapping: Mapping, preset: Preset | None) -> None:
+    """What a converted flag means here, and whether every row is already an MQL."""
+    keys = {normalise(h) for h in raw.frame.columns}
+    if "converted" in mapping.columns:
+        if preset is not None and preset.table == "leads":
+            mapping.converted_means = preset.converted_means
+        elif keys & CRM_CONVERSION_HEADERS:
+            mapping.converted_means = "sql"
+            add_note(mapping, f"'{mapping.columns['converted']}' is a CRM's conversion flag "
+                      "(the lead became a contact or deal, not a customer): a converted lead "
+                      "counts as SQL; customers come from won deals.")
+    id_key = normalise(mapping.columns.get("lead_id", ""))
+    named = re.search(r"(^|[^a-z])mqls?([^a-z]|$)|marketing.?qualified",
+                      raw.file_name.lower())
+    if "mql" in id_key or named:
+        mapping.row_stage = "mql"
+        what = f"its id column is '{mapping.columns['lead_id']}'" if "mql" in id_key \
+            else f"the file is called {raw.file_name}"
+        add_note(mapping, f"Every row is counted as a marketing-qualified lead ({what}), "
+                  "from its created date.")
+
+
+def add_note(mapping: Mapping, note: str) -> None:
+    mapping.note = f"{mapping.note} {note}".strip()
+
+
+def looks_like_id(column: str) -> bool:
+    """A header that names an id (`mql_id`, `Prospect ID`, `Lead Number`, `uuid`)."""
+    text = column.strip()
+    return bool(_ID_WORD.search(text) or _ID_CAMEL.search(text))
+
+
+ID_FIELDS = {"leads": "lead_id", "deals": "deal_id", "customers": "customer_id"}
+_ID_WORD = re.compile(r"(?:^|[\s_\-./#])(?:id|number|no|nr|key|code|uuid|guid)\.?$",
+                      re.IGNORECASE)
+_ID_CAMEL = re.compile(r"[a-z](?:Id|ID|Number|Key|Code|Uuid|UUID)$")
+
+
+def check_id(raw: RawTable, mapping: Mapping, avoid: frozenset[str] = frozenset()) -> None:
+    """Keep the proposed id only if the values bear it out: an id under which most rows
+    would be dropped as repeats is not the id. Then (or when none was matched) propose a
+    column named like an id whose values are unique, or leave rows numbered."""
+    id_field = ID_FIELDS.get(mapping.table)
+    if id_field is None or not len(raw.frame):
+        return
+    column = mapping.columns.get(id_field)
+    if column in avoid:
+        column = None
+    if column is not None and _kept_share(raw.frame[column]) >= 0.5:
+        return
+    taken = set(mapping.columns.values()) | set(avoid)
+    candidates = [c for c in raw.frame.columns if c not in taken and c != column
+                  and looks_like_id(c)]
+    best = max(candidates, key=lambda c: _kept_share(raw.frame[c]), default=None)
+    if best is not None and _kept_share(raw.frame[best]) < 0.95:
+        best = None
+    if column is not None:
+        dropped = len(raw.frame) - round(_kept_share(raw.frame[column]) * len(raw.frame))
+        instead = f"'{best}' (unique per row) is proposed instead" if best else \
+            "rows are numbered instead"
+        add_note(mapping, f"'{column}' repeats: as the id it would drop {dropped:,} of "
+                  f"{len(raw.frame):,} rows as duplicates, so {instead}.")
+        mapping.columns.pop(id_field)
+    if best is not None:
+        mapping.columns[id_field] = best
+
+
+def _kept_share(series: pd.Series) -> float:
+    """Share of rows an id column keeps: distinct non-missing values per row."""
+    return series.dropna().nunique() / max(len(series), 1)
 
 
 def best_table(headers: list[str]) -> str:
     """The canonical table these headers fit best (leads when nothing fits)."""
     scores = {}
     for table, synonyms in SYNONYMS.items():
-        matched = _match(headers, synonyms)
+        matched = match_headers(headers, synonyms)
         required = [f.name for f in fields(table) if f.required]
         scores[table] = len(matched) + 2 * sum(r in matched for r in required) \
             - 3 * sum(r not in matched for r in required if table not in ("leads", "deals"))
@@ -289,10 +181,10 @@ def best_table(headers: list[str]) -> str:
 
 
 def _has_any(headers: list[str], synonyms: dict, names: tuple[str, ...]) -> bool:
-    return any(name in _match(headers, synonyms) for name in names)
+    return any(name in match_headers(headers, synonyms) for name in names)
 
 
-def _match(headers: list[str], wanted: dict[str, tuple[str, ...]],
+def match_headers(headers: list[str], wanted: dict[str, tuple[str, ...]],
            exclude: set[str] | None = None) -> dict[str, str]:
     """Canonical field -> the first header that matches one of its synonyms."""
     by_key: dict[str, str] = {}
@@ -425,7 +317,8 @@ def apply(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, Validation]:
         elif f.kind == "boolean":
             out[f.name] = parsing.parse_booleans(series, report)
         else:
-            out[f.name] = parsing.parse_text(series, report)
+            out[f.name] = parsing.parse_text(series, report, fold=f.name in CATEGORIES,
+                                             keep_unknown=f.name in CHANNELS)
         reports.append(report)
     rejected = list(raw.rejected)
     if not mapping.columns:
@@ -521,13 +414,19 @@ def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
         if f"{s}_at" in out:
             rank = rank.where(~(out[f"{s}_at"].notna() & (rank < i)), i)
     if "converted" in out:
-        rank = rank.where(~(out["converted"].fillna(False).astype(bool) & (rank < 5)), 5)
-    rank = rank.where(rank > 0, 1)  # every row is at least a lead
+        means = LEAD_STAGES.index(mapping.converted_means) + 1
+        rank = rank.where(~(out["converted"].fillna(False).astype(bool) & (rank < means)),
+                          means)
+    floor = LEAD_STAGES.index(mapping.row_stage) + 1
+    rank = rank.where(rank >= floor, floor)  # every row is at least a lead (or an MQL…)
     out["stage"] = rank.map(dict(enumerate(LEAD_STAGES, start=1)))
     if "lead_at" not in out and "created_at" in out:
         out["lead_at"] = out["created_at"]
     if "created_at" not in out and "lead_at" in out:
         out["created_at"] = out["lead_at"]
+    for s in LEAD_STAGES[1:floor]:  # a file of MQLs: each became one when it was created
+        if f"{s}_at" not in out and "created_at" in out:
+            out[f"{s}_at"] = out["created_at"]
     if "converted" not in out:
         out["converted"] = rank >= 5
     return out
@@ -547,6 +446,17 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
                               "lost")
     if "won" in out:
         status = status.where(~out["won"].fillna(False).astype(bool), "won")
+    for outcome in ("won", "lost"):  # a won (lost) date decides what nothing else did
+        if f"{outcome}_at" not in out:
+            continue
+        dated = out[f"{outcome}_at"].notna() & (status == "open")
+        if dated.any():
+            status = status.where(~dated, outcome)
+            closed = out["closed_at"] if "closed_at" in out else pd.Series(
+                pd.NaT, index=out.index, dtype="datetime64[us]")
+            out["closed_at"] = closed.where(~dated | closed.notna(), out[f"{outcome}_at"])
+            notes.append(f"{int(dated.sum()):,} deal(s) are {outcome} by their "
+                         f"'{mapping.columns[f'{outcome}_at']}' date, closed on that date.")
     out["status"] = status
     if "stage" in out:
         out["stage_order"] = out["stage"].map(stage_rank_order(mapping)).astype("Int64")
@@ -561,6 +471,13 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
         if negative:
             notes.append(f"{negative:,} deal(s) have a negative amount; they are kept as given.")
     return out
+
+
+# Fields whose values are categories a person typed or picked: `Google` and `google` are
+# one source. Channels also keep `unknown` apart from blank when a column has both.
+CATEGORIES = frozenset({"source", "origin", "segment", "owner", "product", "channel", "team",
+                        "manager"})
+CHANNELS = frozenset({"source", "origin", "channel"})
 
 
 def _dtype(kind: str) -> str:
