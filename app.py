@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import ui
+from handoff import loyalty_ui, ui
 
 st.set_page_config(page_title="Handoff", page_icon="🤝", layout="wide")
 db = ui.session_database()
@@ -14,6 +14,7 @@ st.caption("One funnel, two teams: marketing tees up the sale, sales closes it. 
 ui.flash()
 ui.loaded_overview(db)
 ui.headline_kpis(db)
+loyalty_ui.headline(db)
 
 st.subheader("Where to go next")
 st.page_link("pages/1_Data.py", label="Data: upload your CRM and marketing exports, map and "

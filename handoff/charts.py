@@ -91,20 +91,21 @@ def capacity(cap: pd.DataFrame) -> alt.Chart:
     ).properties(height=320)
 
 
-def close_rate_intervals(rates: pd.DataFrame) -> alt.Chart:
-    """Each group's close rate with its 95% interval, ordered by what the data vouches for."""
-    data = rates.assign(sample=rates["small_sample"].map({True: "Fewer than 30 deals",
-                                                          False: "30 deals or more"}))
+def close_rate_intervals(rates: pd.DataFrame, measure: str = "Close rate",
+                         unit: str = "deals", success: str = "Won") -> alt.Chart:
+    """Each group's rate with its 95% interval, ordered by what the data vouches for."""
+    data = rates.assign(sample=rates["small_sample"].map({True: f"Fewer than 30 {unit}",
+                                                          False: f"30 {unit} or more"}))
     order = data["grp"].tolist()
     tooltip = [alt.Tooltip("grp:N", title="Group"), alt.Tooltip("rank:Q", title="Rank"),
-               alt.Tooltip("rate:Q", title="Close rate", format=".1%"),
+               alt.Tooltip("rate:Q", title=measure, format=".1%"),
                alt.Tooltip("ci_low:Q", title="95% CI from", format=".1%"),
                alt.Tooltip("ci_high:Q", title="95% CI to", format=".1%"),
-               alt.Tooltip("won:Q", title="Won", format=","),
-               alt.Tooltip("n:Q", title="Deals (n)", format=",")]
+               alt.Tooltip("won:Q", title=success, format=","),
+               alt.Tooltip("n:Q", title=f"{unit.capitalize()} (n)", format=",")]
     y = alt.Y("grp:N", sort=order, title=None)
     rule = alt.Chart(data).mark_rule(strokeWidth=3, opacity=0.6).encode(
-        y=y, x=alt.X("ci_low:Q", title="Close rate (95% interval)",
+        y=y, x=alt.X("ci_low:Q", title=f"{measure} (95% interval)",
                      axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         x2="ci_high:Q", tooltip=tooltip)
     dot = alt.Chart(data).mark_point(filled=True, size=80).encode(
@@ -172,3 +173,17 @@ def sensitivity(table: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("side:N", title="Variation"),
                  alt.Tooltip("change:Q", title="Revenue change", format=",.0f")],
     ).properties(height=alt.Step(22))
+
+
+def tenure_distribution(bands: pd.DataFrame) -> alt.Chart:
+    """Customers per band of months as a customer, split into those still customers and
+    those who churned."""
+    long = bands.melt(id_vars=["label", "months_from"], value_vars=["retained", "churned"],
+                      var_name="status", value_name="count")
+    long["status"] = long["status"].map({"retained": "Still a customer", "churned": "Churned"})
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("label:N", sort=bands["label"].tolist(), title="Months as a customer"),
+        y=alt.Y("count:Q", title="Customers", stack=True),
+        color=alt.Color("status:N", title=None, sort=["Still a customer", "Churned"]),
+        tooltip=[alt.Tooltip("label:N", title="Months"), alt.Tooltip("status:N", title=""),
+                 alt.Tooltip("count:Q", title="Customers", format=",")]).properties(height=260)

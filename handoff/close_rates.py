@@ -38,6 +38,12 @@ def close_rates(db: Database, f: Filters, by: str = "owner", definition: str = "
                  sales_sources=list(sales_sources), include_undated=f.all_time)
     rows["n"] = rows["won"] + rows["lost"] + (rows["open_deals"] if definition == "cohort"
                                               else 0)
+    return ranked_rates(rows)
+
+
+def ranked_rates(rows: pd.DataFrame) -> pd.DataFrame:
+    """Groups (`grp`, `won` of `n`) with their rate, Wilson 95% interval, small-sample flag
+    and rank by the interval's lower end; groups with n = 0 are left out."""
     rows = rows[rows["n"] > 0].copy()
     rows["rate"] = rows["won"] / rows["n"]
     low, high = proportion_confint(rows["won"], rows["n"], alpha=0.05, method="wilson")
@@ -46,6 +52,12 @@ def close_rates(db: Database, f: Filters, by: str = "owner", definition: str = "
     rows = rows.sort_values(["ci_low", "n"], ascending=[False, False]).reset_index(drop=True)
     rows["rank"] = range(1, len(rows) + 1)
     return rows
+
+
+def only_won(rates: pd.DataFrame) -> bool:
+    """Every deal counted is won: a file of won deals, where a close rate says nothing."""
+    return bool(len(rates)) and int(rates["lost"].sum()) == 0 and int(
+        rates["open_deals"].sum()) == 0
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ def sales_cycle(db: Database, f: Filters, by: str = "owner",
     return query(db, "sales_cycle", **f.params(), by=by, sales_sources=list(sales_sources))
 
 
-def headline(rates: pd.DataFrame, group_label: str) -> list[str]:
+def headline(rates: pd.DataFrame, group_label: str, unit: str = "deals") -> list[str]:
     """Who leads once uncertainty is counted, and who only looks best on few deals."""
     if rates.empty:
         return []
@@ -96,5 +108,5 @@ def headline(rates: pd.DataFrame, group_label: str) -> list[str]:
     naive = rates.sort_values("rate", ascending=False).iloc[0]
     if naive.grp != top.grp and naive.small_sample:
         lines.append(f"{naive.grp} has the highest raw rate ({naive.rate:.0%}) but on only "
-                     f"{int(naive.n)} deals, so it ranks #{int(naive['rank'])}.")
+                     f"{int(naive.n)} {unit}, so it ranks #{int(naive['rank'])}.")
     return lines

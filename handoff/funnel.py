@@ -68,7 +68,8 @@ def lead_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
     params = {**f.params(), "breakdown": req.breakdown, "unit": req.unit}
     notes = [f"Breakdown values are each lead's own {req.breakdown}, set when it entered the "
              "funnel."] if req.breakdown != "none" else []
-    if req.view == "in_period":
+    notes += undated_notes(db, f, req)
+    if req.view == "in_period" and db.has("leads", "created_at"):
         raw = query(db, "funnel_leads_in_period", **params)
         undated = [s for s in present if s != "lead"
                    and f"{s}_at" not in db.fields_present.get("leads", set())]
@@ -79,7 +80,8 @@ def lead_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
         notes.append("In period: each stage counts the leads that reached it in the period, "
                      "whenever they were created, so later stages can exceed earlier ones.")
     else:
-        raw = query(db, "funnel_leads_cohort", **params, window_days=int(req.window_days))
+        raw = query(db, "funnel_leads_cohort", **params, window_days=int(req.window_days),
+                    include_undated=f.all_time)
         if req.window_days:
             notes.append(f"A stage counts only when reached within {req.window_days} days of "
                          "the previous stage (and its date is known).")
@@ -92,6 +94,24 @@ def lead_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
     table = with_conversion(table)
     steps = query(db, "funnel_step_days", **f.params()) if req.view == "cohort" else None
     return Funnel(table, headline(table, steps, req.unit), notes, has_money)
+
+
+def undated_notes(db: Database, f: Filters, req: FunnelRequest) -> list[str]:
+    """What the funnel can say about leads without dates, in words."""
+    if not db.row_counts.get("leads"):
+        return []
+    if not db.has("leads", "created_at"):
+        notes = ["These leads have no dates: every count is over all time, and periods "
+                 "cannot be chosen (the date filter is off)."]
+        if req.view == "in_period":
+            notes.append("In-period counts need dates, so the leads are counted as one "
+                         "cohort instead.")
+        return notes
+    if not f.all_time:
+        return ["Leads without a created date appear only in the all-time view (the whole "
+                "date range)."] if db.fact("undated_leads", lambda: int(query(
+                    db, "undated_leads").iloc[0, 0])) else []
+    return []
 
 
 def deal_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
@@ -117,7 +137,7 @@ def deal_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
 
 
 def article_funnel(db: Database, f: Filters) -> Funnel:
-    row = query(db, "funnel_articles", **f.params()).iloc[0]
+    row = query(db, "funnel_articles", **f.params(), include_undated=f.all_time).iloc[0]
     stages = [("awareness", row.awareness if row.awareness_rows else None),
               ("consideration", row.consideration), ("sale", row.sale),
               ("loyalty", row.loyalty if row.linked_customers else None),
@@ -183,7 +203,7 @@ def headline(table: pd.DataFrame, steps: pd.DataFrame | None, unit: str) -> list
         labels = {LEAD_STAGES.index(s) + 1: LEAD_STAGE_LABELS[s] for s in LEAD_STAGES}
         shown = set(whole.position)
         steps = steps[steps.position.isin(shown) & steps.position.sub(1).isin(shown)]
-        if len(steps):
+        if len(steps) and steps["median_days"].max() > 0:  # all same-day: nothing is slow
             slow = steps.loc[steps["median_days"].idxmax()]
             lines.append(f"Slowest step: {labels[slow.position - 1]} → {labels[slow.position]}"
                          f", median {slow.median_days:.0f} days (75% within "
@@ -198,5 +218,6 @@ def records(db: Database, f: Filters, req: FunnelRequest, position: int, which: 
         return query(db, "funnel_records_deals", **f.params(), lost_after=int(req.lost_after or 0),
                      include_undated=f.all_time, position=int(position), which=which,
                      limit=int(limit))
-    return query(db, "funnel_records_leads", **f.params(), position=int(position),
+    return query(db, "funnel_records_leads", **f.params(), include_undated=f.all_time,
+                 position=int(position),
                  which=which, limit=int(limit))

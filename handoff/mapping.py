@@ -320,6 +320,7 @@ def apply(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, Validation]:
             out[f.name] = parsing.parse_text(series, report, fold=f.name in CATEGORIES,
                                              keep_unknown=f.name in CHANNELS)
         reports.append(report)
+    notes += value_notes(reports)
     rejected = list(raw.rejected)
     if not mapping.columns:
         problems.append(f"No column of {raw.file_name} is mapped yet. Map at least an id, a "
@@ -331,6 +332,23 @@ def apply(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, Validation]:
     validation = Validation(raw.file_name, mapping.table, raw.rows_read, len(out), rejected,
                             reports, notes, problems)
     return out.reset_index(drop=True), validation
+
+
+def value_notes(reports: list[parsing.ColumnReport]) -> list[str]:
+    """What was done to values on the way in, in words: merged spellings, kept unknowns."""
+    notes = []
+    for r in reports:
+        if r.folded:
+            shown = ", ".join(f"'{k}' → '{v}'" for k, v in list(r.folded.items())[:4])
+            notes.append(f"'{r.column}': values that differ only by case or spaces are "
+                         f"counted as one ({shown}{'…' if len(r.folded) > 4 else ''}; "
+                         f"{r.folded_cells:,} cells).")
+        if r.kept_unknown:
+            spelled = ", ".join(f"'{k}'" for k in r.kept_unknown)
+            notes.append(f"'{r.column}': {spelled} is kept as a value of its own "
+                         f"({sum(r.kept_unknown.values()):,} rows), apart from the "
+                         f"{r.missing:,} blank ones.")
+    return notes
 
 
 def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: list[str],

@@ -8,11 +8,12 @@ the loaded data until the user presses the load button, and a failure leaves it 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from handoff import dataset, ingest, mapping, parsing, ui
+from handoff import dataset, ingest, mapping, parsing, proposal, ui
 from handoff.db import Database
 from handoff.ingest import RawTable, UploadError
 from handoff.mapping import NOT_A_STAGE, Mapping, Validation
@@ -68,6 +69,17 @@ def read_file(upload) -> RawTable | UploadError:
     return cache[key]
 
 
+TOGETHER_KEY = "handoff.together"
+
+
+@dataclass(frozen=True)
+class Unloadable:
+    """A file that will not be loaded, and why (the others load without it)."""
+
+    file_name: str
+    message: str
+
+
 def forget_removed_files(uploads: list) -> None:
     """Drop cached reads of files the user removed from the uploader."""
     live = {u.file_id for u in uploads}
@@ -75,57 +87,103 @@ def forget_removed_files(uploads: list) -> None:
         cache = _session_dict(store)
         for key in [k for k in cache if str(k[0]).split(".")[0] not in live]:
             cache.pop(key)
+    together = _session_dict(TOGETHER_KEY)
+    for key in [k for k in together
+                if not all(str(f).split(".")[0] in live for f in k[0])]:
+        together.pop(key)
 
 
-def file_card(upload) -> dataset.Pending | None:
-    """Read, map and validate one upload; the pending load, or None if skipped/unreadable."""
-    with st.container(border=True):
-        st.subheader(upload.name)
-        raw = read_file(upload)
-        if isinstance(raw, UploadError):
-            st.error(str(raw))
-            return None
-        for warning in raw.warnings:
-            st.warning(f"{upload.name}: {warning}")
-        fid = f"{upload.file_id}.{raw.sheet or ''}"
-        proposal = _memo("handoff.proposals", (fid, None), lambda: mapping.propose(raw))
-        choices = [SKIP, *TABLES]
-        table = st.selectbox(
-            "This file holds", choices, index=choices.index(proposal.table),
-            format_func=lambda t: TABLE_LABELS.get(t, t), key=f"table.{fid}",
-            help="Which part of the canonical model the rows are. Skip files you do not need.")
-        if table == SKIP:
-            st.caption("Skipped: this file will not be loaded.")
-            return None
-        current = _mapping_for(raw, fid, table)
-        if current.preset:
-            st.success(f"Recognised: **{current.preset}**. Check the proposed mapping below.")
-        else:
-            st.info("Not a known export: columns were matched by their names. Check each "
-                    "field below and change what is wrong.")
-        current = _column_editor(raw, current, fid)
-        current = _stage_editor(raw, current, fid)
-        current.date_order = {c: st.session_state[f"dateorder.{fid}.{c}"]
-                              for c in current.columns.values()
-                              if f"dateorder.{fid}.{c}" in st.session_state}
-        applied = _memo("handoff.applied", (fid, current.to_json()),
-                        lambda: ui.guarded(lambda: mapping.apply(raw, current),
-                                           f"Mapping {upload.name}"))
-        if applied is None:
-            return None
-        frame, validation = applied
-        _date_order_choices(validation, fid)
-        validation_report(validation)
-        _preset_controls(current, fid)
-        return dataset.Pending(upload.name, current, frame, validation)
+def file_cards(uploads: list) -> tuple[list[dataset.Pending], list[Unloadable]]:
+    """One card per upload: all files are read first, so that each mapping is proposed
+    with the others in view (a deals file is recognised by the lead ids it shares)."""
+    cards = [st.container(border=True) for _ in uploads]
+    raws: list[RawTable | UploadError] = []
+    for card, upload in zip(cards, uploads, strict=True):
+        with card:
+            st.subheader(upload.name)
+            raws.append(read_file(upload))
+    readable = [(u, r) for u, r in zip(uploads, raws, strict=True) if isinstance(r, RawTable)]
+    group = Together(tuple(_fid(u, r) for u, r in readable), [r for _, r in readable])
+    pending: list[dataset.Pending] = []
+    left_out: list[Unloadable] = []
+    for card, upload, raw in zip(cards, uploads, raws, strict=True):
+        with card:
+            if isinstance(raw, UploadError):
+                st.error(str(raw))
+                left_out.append(Unloadable(upload.name, str(raw)))
+                continue
+            result = file_card(upload, raw, group)
+        if isinstance(result, dataset.Pending):
+            pending.append(result)
+        elif isinstance(result, Unloadable):
+            left_out.append(result)
+    return pending, left_out
 
 
-def _mapping_for(raw: RawTable, fid: str, table: str) -> Mapping:
+def _fid(upload, raw: RawTable) -> str:
+    return f"{upload.file_id}.{raw.sheet or ''}"
+
+
+@dataclass
+class Together:
+    """The readable files of this upload, whose mappings are proposed together."""
+
+    fids: tuple[str, ...]
+    raws: list[RawTable]
+
+    def proposed(self, fid: str, table: str | None = None) -> Mapping:
+        """The file's proposal (for `table` when the user chose one), kept in the session."""
+        k = self.fids.index(fid)
+        forced = {} if table is None else {k: table}
+        return _memo(TOGETHER_KEY, (self.fids, k, table), lambda: proposal.propose_all(
+            self.raws, forced)[k])
+
+
+def file_card(upload, raw: RawTable, group: Together) -> dataset.Pending | Unloadable | None:
+    """Map and validate one readable upload: the pending load, a reason it cannot load, or
+    None when the user skips it."""
+    for warning in raw.warnings:
+        st.warning(f"{upload.name}: {warning}")
+    fid = _fid(upload, raw)
+    proposed = group.proposed(fid)
+    choices = [SKIP, *TABLES]
+    table = st.selectbox(
+        "This file holds", choices, index=choices.index(proposed.table),
+        format_func=lambda t: TABLE_LABELS.get(t, t), key=f"table.{fid}",
+        help="Which part of the canonical model the rows are. Skip files you do not need.")
+    if table == SKIP:
+        st.caption("Skipped: this file will not be loaded.")
+        return None
+    current = _mapping_for(raw, fid, table, group)
+    if current.preset:
+        st.success(f"Recognised: **{current.preset}**. Check the proposed mapping below.")
+    else:
+        st.info("Not a known export: columns were matched by their names. Check each "
+                "field below and change what is wrong.")
+    current = _column_editor(raw, current, fid)
+    current = _lead_meaning_editor(current, fid)
+    current = _stage_editor(raw, current, fid)
+    current.date_order = {c: st.session_state[f"dateorder.{fid}.{c}"]
+                          for c in current.columns.values()
+                          if f"dateorder.{fid}.{c}" in st.session_state}
+    applied = _memo("handoff.applied", (fid, current.to_json()),
+                    lambda: ui.guarded(lambda: mapping.apply(raw, current),
+                                       f"Mapping {upload.name}"))
+    if applied is None:
+        return Unloadable(upload.name, "the mapping could not be applied (see above)")
+    frame, validation = applied
+    _date_order_choices(validation, fid)
+    validation_report(validation)
+    _preset_controls(current, fid)
+    return dataset.Pending(upload.name, current, frame, validation)
+
+
+def _mapping_for(raw: RawTable, fid: str, table: str, group: Together) -> Mapping:
     """The starting mapping for this file and table: a chosen saved preset or the proposal."""
     presets: dict[str, Mapping] = _session_dict(PRESETS_KEY)
     usable = [n for n, m in presets.items() if m.table == table]
-    start = copy.deepcopy(_memo("handoff.proposals", (fid, table),
-                                lambda: mapping.propose(raw, table)))
+    proposed = group.proposed(fid)
+    start = copy.deepcopy(proposed if proposed.table == table else group.proposed(fid, table))
     if usable:
         choice = st.selectbox("Start from", ["Proposed mapping", *usable], key=f"preset.{fid}",
                               help="Mappings you saved in this session.")
@@ -134,7 +192,8 @@ def _mapping_for(raw: RawTable, fid: str, table: str) -> Mapping:
             headers = set(raw.frame.columns)
             start = Mapping(table, {k: v for k, v in saved.columns.items() if v in headers},
                             dict(saved.stages), list(saved.stage_order), dict(saved.date_order),
-                            preset=f"your preset '{choice}'", note=saved.note)
+                            preset=f"your preset '{choice}'", note=saved.note,
+                            converted_means=saved.converted_means, row_stage=saved.row_stage)
             start.stages = {**_memo("handoff.proposals", (fid, table, "stages"), lambda: (
                 mapping.propose_stages(raw, start)[0])), **start.stages}
     return start
@@ -159,6 +218,29 @@ def _column_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
         if isinstance(value, str) and value in headers:
             columns[f.name] = value
     current.columns = columns
+    return current
+
+
+def _lead_meaning_editor(current: Mapping, fid: str) -> Mapping:
+    """Leads: what a yes in the converted column means, and the stage every row has."""
+    if current.table != "leads":
+        return current
+    c1, c2 = st.columns(2)
+    if "converted" in current.columns:
+        options = list(LEAD_STAGES[1:])
+        current.converted_means = c1.selectbox(
+            f"A yes in '{current.columns['converted']}' means the lead became", options,
+            index=options.index(current.converted_means), format_func=LEAD_STAGE_LABELS.get,
+            key=f"convmeans.{fid}",
+            help="A CRM's 'converted' flag (Zoho, Salesforce) means sales accepted the lead "
+                 "(SQL); customers then come from won deals. A campaign's yes/no outcome "
+                 "means it bought (Customer).")
+    options = list(LEAD_STAGES[:5])
+    current.row_stage = c2.selectbox(
+        "Every row of this file is at least", options, index=options.index(current.row_stage),
+        format_func=LEAD_STAGE_LABELS.get, key=f"rowstage.{fid}",
+        help="A file of marketing-qualified leads holds MQLs only: each row is counted as an "
+             "MQL from its created date.")
     return current
 
 
@@ -258,12 +340,28 @@ def validation_report(v: Validation) -> None:
             detail.append(f"{r.mixed_date_orders:,} dates only readable the other way round: "
                           "the column mixes day-first and month-first dates")
         if r.currency_parsed:
-            detail.append(f"{r.currency_parsed:,} currency strings parsed")
+            detail.append(f"{r.currency_parsed:,} currency strings parsed"
+                          + (f" ({r.currency})" if r.currency else ""))
+        if r.multiplied:
+            detail.append(f"{r.multiplied:,} with a multiplier (K, M, bn) multiplied out")
+        if r.negatives and r.kind == "number":
+            detail.append(f"{r.negatives:,} negative (minus sign or parentheses)")
         if r.decimal_comma:
             detail.append("decimal comma")
-        if r.missing_spellings:
-            detail.append("missing as: " + ", ".join(f"'{k}' ×{n:,}"
-                                                     for k, n in r.missing_spellings.items()))
+        if r.folded:
+            shown = ", ".join(f"'{k}' → '{v}'" for k, v in list(r.folded.items())[:3])
+            detail.append(f"{r.folded_cells:,} cells differing only by case or spaces merged: "
+                          f"{shown}" + ("…" if len(r.folded) > 3 else ""))
+        if r.kept_unknown:
+            detail.append("kept as a value, apart from blanks: " + ", ".join(
+                f"'{k}' ×{n:,}" for k, n in r.kept_unknown.items()))
+        blank = r.missing_spellings.get("(blank)")
+        placeholders = {k: n for k, n in r.missing_spellings.items() if k != "(blank)"}
+        if blank:
+            detail.append(f"blank ×{blank:,}")
+        if placeholders:
+            detail.append("placeholders read as missing: " + ", ".join(
+                f"'{k}' ×{n:,}" for k, n in placeholders.items()))
         rows.append({"Column": r.column, "Field": r.field, "Read": r.values,
                      "Missing": r.missing, "Unreadable": r.failed,
                      "Details": "; ".join([*(["e.g. " + ", ".join(r.failed_examples)]
@@ -306,23 +404,32 @@ def preset_upload() -> None:
         st.caption("Presets in this session: " + ", ".join(saved))
 
 
-def load_controls(db: Database, pending: list[dataset.Pending]) -> None:
-    """The button that replaces the loaded data, enabled when every file validates."""
+def load_controls(db: Database, pending: list[dataset.Pending],
+                  left_out: list[Unloadable] = ()) -> None:
+    """The button that replaces the loaded data with every file that validates; files that
+    cannot load are listed with the reason and left out, they do not block the others."""
     ready = [p for p in pending if p.validation.ok]
-    blocked = [p.file_name for p in pending if not p.validation.ok]
-    if blocked:
-        st.warning("Fix the problems shown for " + ", ".join(blocked) + " or skip them.")
-    if not pending:
+    left = [*left_out, *(Unloadable(p.file_name, "; ".join(p.validation.problems)
+                                    or "it has no rows to load")
+                         for p in pending if not p.validation.ok)]
+    if left:
+        st.warning("Left out of the load (the other files load without them):  \n"
+                   + "  \n".join(f"**{u.file_name}**: {u.message}" for u in left))
+    if not ready:
         return
     keep = st.checkbox("Keep the other tables already loaded (for example add a teams file "
                        "to the deals you loaded)", value=False, key="data.keep",
                        disabled=db.name.startswith("Demo"))
     rows = sum(p.validation.rows_loaded for p in ready)
     label = f"Load {len(ready)} file(s), {rows:,} rows, replacing the current data"
-    if st.button(label, type="primary", disabled=bool(blocked) or not ready, key="data.load"):
+    if left:
+        label += f" ({len(left)} left out)"
+    if st.button(label, type="primary", key="data.load"):
         new = ui.guarded(lambda: dataset.load(ready, db, keep_current=keep), "Loading")
         if new is not None:
             counts = ", ".join(f"{n:,} {TABLE_LABELS[t].lower()}"
                                for t, n in new.row_counts.items() if n)
-            ui.replace_database(new, f"Loaded {new.name}: {counts}. " + " ".join(new.notes))
+            skipped = " ".join(f"Not loaded: {u.file_name} ({u.message})" for u in left)
+            ui.replace_database(new, f"Loaded {new.name}: {counts}. " + " ".join(new.notes)
+                                + (f" {skipped}" if skipped else ""))
             st.rerun()

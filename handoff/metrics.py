@@ -57,6 +57,23 @@ class Links:
     linked: int
 
 
+def link_hint(links: Links, lead_id_mapped: bool) -> str:
+    """Why some deals are not linked to a lead, as it is (not a guess)."""
+    if links.linked == links.deals:
+        return ""
+    if not links.with_lead_id:
+        return (" The deals file's lead id column is mapped, but no deal has a value in it."
+                if lead_id_mapped else
+                " To link them, map the deals file's lead or contact id column.")
+    parts = []
+    if links.with_lead_id > links.linked:
+        parts.append(f"{links.with_lead_id - links.linked:,} carry a lead id that is not "
+                     "among the loaded leads (a shorter leads export?)")
+    if links.deals > links.with_lead_id:
+        parts.append(f"{links.deals - links.with_lead_id:,} have no lead id")
+    return " Of the others, " + " and ".join(parts) + "."
+
+
 def lead_deal_links(db: Database) -> Links:
     def count() -> Links:
         row = query(db, "lead_deal_links").iloc[0]

@@ -108,15 +108,37 @@ KPIS: tuple[Kpi, ...] = (
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
 
+# Loyalty KPIs a customers file without dates supports too, over the whole history: a
+# churn flag gives retention, tenure in months gives tenure and (with what customers pay
+# a month) LTV.
+UNDATED_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "retention": (("customers", "churned"),),
+    "tenure": (("customers", "tenure_months"),),
+    "ltv": (("customers", "tenure_months"), ("customers", "monthly_revenue")),
+}
+
+
 def missing(db: Database, kpi: Kpi) -> str | None:
     """What the data lacks for this KPI, in words, or None when it is supported."""
+    undated = UNDATED_NEEDS.get(kpi.key)
+    if undated and all(db.has(t, n) for t, n in undated):
+        return None
     for table, field_name in kpi.needs:
         if not db.row_counts.get(table):
             return f"needs a {TABLE_LABELS[table].lower()} file"
         if field_name and not db.has(table, field_name):
             label = next(f.label for f in TABLES[table] if f.name == field_name)
+            if field_name in db.fields_mapped.get(table, frozenset()):
+                return f"the '{label}' column is mapped, but {_why_empty(table, field_name)}"
             return f"needs the '{label}' column in the {TABLE_LABELS[table].lower()} file"
     return None
+
+
+def _why_empty(table: str, field_name: str) -> str:
+    if (table, field_name) == ("deals", "closed_at"):
+        return "no deal has closed yet: every deal is open, and an open deal's close date " \
+               "is only expected"
+    return "none of its values could be read"
 
 
 def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -154,6 +176,7 @@ class Lifetime:
     open_pipeline: float
     margin_based: bool
     active_customers: float  # customers in the customers file not churned by then
+    retention: float | None = None  # whole history: share of customers not churned
 
 
 def periods(db: Database, f: Filters, grain: str, sales_sources: tuple[str, ...],
@@ -174,10 +197,13 @@ def lifetime(db: Database, as_of: dt.datetime) -> Lifetime:
         else row.revenue_won
     lifetime_months = min(1 / churn, MAX_LIFETIME_MONTHS) if churn else MAX_LIFETIME_MONTHS
     ltv = (value / months) * lifetime_months if months else None
+    if months and pd.notna(row.avg_monthly_revenue):  # what customers pay, when the file says
+        ltv = float(row.avg_monthly_revenue) * lifetime_months
     promoters = row.promoters / row.nps_responses if row.nps_responses else None
     tenure = float(row.median_tenure_months) if pd.notna(row.median_tenure_months) else None
+    retention = 1 - row.churned / row.customers if row.customers else None
     return Lifetime(ltv, tenure, promoters, float(row.open_pipeline), bool(margin_based),
-                    float(row.customers - row.churned))
+                    float(row.customers - row.churned), retention)
 
 
 def period_label(period: pd.Timestamp, grain: str) -> str:
@@ -202,6 +228,8 @@ def values(p: pd.DataFrame, life: Lifetime, targets: dict[str, float]) -> pd.Dat
     out["ltv"] = life.ltv if life.ltv is not None else np.nan
     out["ltv_cac"] = out["ltv"] / out["cac"].where(out["cac"] > 0)
     out["tenure"] = life.tenure_months if life.tenure_months is not None else np.nan
+    if out["retention"].isna().all() and life.retention is not None:
+        out["retention"] = life.retention  # no churn dates: the whole history's retention
     out["promoters"] = life.promoters if life.promoters is not None else np.nan
     return out
 

@@ -196,8 +196,8 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
                  hide_index=True, width="content")
     if db.row_counts["leads"] and db.row_counts["deals"]:
         links: metrics.Links = computed(db, metrics.lead_deal_links)
-        hint = "" if links.linked == links.deals else (
-            " To link more, map the deals file's lead or contact id column.")
+        hint = metrics.link_hint(links, "lead_id" in db.fields_mapped.get(
+            "deals", db.fields_present.get("deals", frozenset())))
         st.caption(f"Lead ↔ deal link: {links.linked:,} of {links.deals:,} deals point to a "
                    f"loaded lead ({links.with_lead_id:,} carry a lead id).{hint}")
     if db.sources and not db.name.startswith("Demo"):

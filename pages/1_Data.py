@@ -18,8 +18,8 @@ uploads = st.file_uploader(
     help="HubSpot, Salesforce, Pipedrive and Zoho exports are recognised; anything else is "
          "matched by column names. Files stay in this browser session only.")
 mapping_ui.forget_removed_files(uploads or [])
-pending = [p for p in (mapping_ui.file_card(u) for u in uploads or []) if p is not None]
-mapping_ui.load_controls(db, pending)
+pending, left_out = mapping_ui.file_cards(uploads or [])
+mapping_ui.load_controls(db, pending, left_out)
 
 with st.expander("Mapping presets"):
     mapping_ui.preset_upload()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import charts, funnel, funnel_ui, ui
+from handoff import charts, funnel, funnel_ui, loyalty_ui, ui
 
 st.set_page_config(page_title="Funnel · Handoff", page_icon="🔻", layout="wide")
 db = ui.session_database()
@@ -10,6 +10,12 @@ ui.sidebar(db)
 f = ui.filters(db)
 
 st.title("Funnel")
+if not (db.row_counts.get("leads") or db.row_counts.get("deals")):
+    if db.row_counts.get("customers"):  # a retention export: the loyalty stage is the funnel
+        loyalty_ui.section(db, f)
+    else:
+        st.info("The funnel needs a leads or deals file: load one on the Data page.")
+    st.stop()
 req = funnel_ui.request(db)
 result = ui.computed(db, funnel.funnel, f, req)
 leads_only = req.unit != "deals" and not req.collapse
@@ -17,8 +23,8 @@ leads_only = req.unit != "deals" and not req.collapse
 # made inside a tab are kept while another is open.
 ui.keep_widgets("funnel.compare", "funnel.compare.range", "funnel.ttc.from", "funnel.ttc.to",
                 "funnel.which", *(f"funnel.drill.{unit}" for unit in funnel.UNITS))
-main, compare, timing, trends, drill = st.tabs(
-    ["Funnel", "Compare periods", "Time to convert", "Trends", "Drill down"],
+main, compare, timing, trends, drill, loyal = st.tabs(
+    ["Funnel", "Compare periods", "Time to convert", "Trends", "Drill down", "Loyalty"],
     key="funnel.tab", on_change="rerun")
 
 with main:
@@ -53,3 +59,6 @@ if trends.open:
 if drill.open:
     with drill:
         funnel_ui.drill_section(db, f, req, result)
+if loyal.open:
+    with loyal:
+        loyalty_ui.section(db, f)

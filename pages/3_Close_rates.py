@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import charts, close_rates, close_rates_ui, ui
+from handoff import charts, close_rates, close_rates_ui, lead_conversion_ui, loyalty_ui, ui
 
 st.set_page_config(page_title="Close rates · Handoff", page_icon="🎯", layout="wide")
 db = ui.session_database()
@@ -11,7 +11,13 @@ f = ui.filters(db)
 
 st.title("Close rates")
 if not db.row_counts.get("deals"):
-    st.info("Close rates need a deals or opportunities file: load one on the Data page.")
+    st.info("Close rates need a deals or opportunities file: load one on the Data page."
+            + (" Below: how the loaded leads convert." if db.row_counts.get("leads") else ""))
+    if db.row_counts.get("leads"):
+        lead_conversion_ui.section(db, f)
+    elif loyalty_ui.available(db):
+        st.caption("The customers file shows how customers are kept: retention by segment.")
+        loyalty_ui.retention_section(db, f)
     st.stop()
 by, definition, sales_sources = close_rates_ui.controls(db)
 rates = ui.computed(db, close_rates.close_rates, f, by, definition, sales_sources)
@@ -20,11 +26,16 @@ if by in ("owner", "manager"):
 if rates.empty:
     st.info("No deals match this period and these filters.")
     st.stop()
-ui.keep_widgets("cr.cmp.a", "cr.cmp.b")  # only the open tab runs; its choices are kept
-ranked, compare, cycle, trend = st.tabs(["Ranking", "Compare two", "Sales cycle",
-                                         "Trend by quarter"], key="cr.tab", on_change="rerun")
+ui.keep_widgets("cr.cmp.a", "cr.cmp.b", "lc.by", "lc.to")  # only the open tab runs
+ranked, compare, cycle, trend, leads = st.tabs(
+    ["Ranking", "Compare two", "Sales cycle", "Trend by quarter", "Lead conversion"],
+    key="cr.tab", on_change="rerun")
 if ranked.open:
     with ranked:
+        if close_rates.only_won(rates):
+            st.info("Every deal here is won (the file holds won deals only), so close rates "
+                    "are 100% by construction. How leads become those deals is under Lead "
+                    "conversion.")
         for line in close_rates.headline(rates, close_rates.GROUPS[by]):
             st.markdown(f"**{line}**")
         table, config = close_rates_ui.display_table(rates)
@@ -43,3 +54,9 @@ if trend.open:
         ui.chart_with_downloads(charts.close_rate_trend(quarterly),
                                 close_rates_ui.display_table(quarterly)[0], "close_rate_trend",
                                 "cr.trend.dl")
+if leads.open:
+    with leads:
+        if db.row_counts.get("leads"):
+            lead_conversion_ui.section(db, f)
+        else:
+            st.info("Lead conversion needs a leads file: load one on the Data page.")

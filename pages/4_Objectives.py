@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import metrics, objectives, objectives_ui, ui
+from handoff import loyalty_ui, metrics, objectives, objectives_ui, ui
 
 st.set_page_config(page_title="Objectives · Handoff", page_icon="🏁", layout="wide")
 db = ui.session_database()
@@ -15,7 +15,10 @@ st.caption("Each team's deliverables and the goals they share, on the same data.
 grain, sla, sales_sources = objectives_ui.controls(db)
 periods = ui.computed(db, objectives.periods, f, grain, sales_sources, sla)
 if periods.empty:
-    st.info("No dated leads or deals in this range: load data with dates on the Data page.")
+    st.info("No dated leads or deals in this range: the period KPIs need data with dates "
+            "(load it on the Data page)." + (" The loyalty KPIs below cover the whole history."
+                                            if loyalty_ui.available(db) else ""))
+    loyalty_ui.headline(db, f)
     st.stop()
 summary = ui.computed(db, metrics.home_summary)
 life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())

@@ -1,14 +1,17 @@
 -- The five stages of the articles for leads created in [$start, $end): awareness (visits
 -- in the period), consideration (leads), sale (customers), loyalty (customers still active
--- or renewed) and advocacy (evangelists, or customers who referred someone).
+-- (not churned, by flag or date) or renewed) and advocacy (evangelists, or customers who
+-- referred someone).
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
---   $owners (text[])
+--   $owners (text[]),
+--   $include_undated (boolean: the all-time view also counts leads without a created date)
 with cohort as (
     select
         lead_id,
         stage_rank
     from leads
-    where created_at >= $start and created_at < $end
+    where ((created_at >= $start and created_at < $end)
+        or ($include_undated and created_at is null))
         and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
         and (array_length($segments::varchar[]) = 0
             or list_contains($segments::varchar[], segment))
@@ -26,7 +29,7 @@ visits as (
 customer_facts as (
     select
         lead_id,
-        bool_or(churned_at is null or renewals > 0) as retained,
+        bool_or(not coalesce(churned, churned_at is not null) or renewals > 0) as retained,
         bool_or(referrals > 0) as referred
     from customers
     where lead_id is not null

@@ -4,7 +4,8 @@
 -- The breakdown value is the lead's own, set when it entered the funnel.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $window_days (integer, 0 = none), $breakdown (text: none, source,
---   segment, owner), $unit (text: leads, accounts)
+--   segment, owner), $unit (text: leads, accounts),
+--   $include_undated (boolean: the all-time view also counts leads without a created date)
 with cohort as (
     select
         lead_id,
@@ -23,7 +24,8 @@ with cohort as (
         customer_at as at_5,
         evangelist_at as at_6
     from leads
-    where created_at >= $start and created_at < $end
+    where ((created_at >= $start and created_at < $end)
+        or ($include_undated and created_at is null))
         and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
         and (array_length($segments::varchar[]) = 0
             or list_contains($segments::varchar[], segment))

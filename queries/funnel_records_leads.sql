@@ -2,11 +2,13 @@
 -- $position ($which = 'reached') or stopped there ($which = 'dropped'), newest first.
 -- Same cohort and stage rules as funnel_leads_cohort (without the window).
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
---   $owners (text[]), $position (integer), $which (text: reached, dropped), $limit (integer)
+--   $owners (text[]), $position (integer), $which (text: reached, dropped), $limit (integer),
+--   $include_undated (boolean: the all-time view also counts leads without a created date)
 with cohort as (
     select *, stage_rank as reached
     from leads
-    where created_at >= $start and created_at < $end
+    where ((created_at >= $start and created_at < $end)
+        or ($include_undated and created_at is null))
         and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
         and (array_length($segments::varchar[]) = 0
             or list_contains($segments::varchar[], segment))

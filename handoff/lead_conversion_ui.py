@@ -1,0 +1,44 @@
+"""The lead-conversion view (Close rates page): controls, headline, intervals and table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from handoff import charts, close_rates, lead_conversion, ui
+from handoff.db import Database
+from handoff.filters import Filters
+from handoff.schema import LEAD_STAGE_LABELS
+
+
+def section(db: Database, f: Filters) -> None:
+    stages = lead_conversion.targets(db)
+    if not stages:
+        st.info("Lead conversion needs leads that reach a later stage (a stage column, a "
+                "converted yes/no column, stage dates, or deals linked to the leads).")
+        return
+    c1, c2 = st.columns(2)
+    by = c1.selectbox("Conversion by", lead_conversion.groupings(db),
+                      format_func=lead_conversion.GROUPS.get, key="lc.by")
+    to = c2.selectbox("Converted means reaching", stages, format_func=LEAD_STAGE_LABELS.get,
+                      key="lc.to")
+    rates = ui.computed(db, lead_conversion.lead_conversion, f, by, to)
+    if rates.empty:
+        st.info("No leads match this period and these filters.")
+        return
+    measure = lead_conversion.label(to)
+    st.caption(f"{measure} = leads that reached {LEAD_STAGE_LABELS[to]} ÷ leads"
+               + (" created in the period." if db.has("leads", "created_at")
+                  else " (the leads have no dates: all time)."))
+    for line in close_rates.headline(rates, lead_conversion.GROUPS[by], unit="leads"):
+        st.markdown(f"**{line}**")
+    table = pd.DataFrame({"Rank": rates["rank"], "Group": rates["grp"],
+                          "Converted": rates["won"], "Leads (n)": rates["n"],
+                          measure: rates["rate"], "95% CI from": rates["ci_low"],
+                          "95% CI to": rates["ci_high"],
+                          "Small sample (<30)": rates["small_sample"]})
+    pct = st.column_config.NumberColumn(format="percent")
+    ui.chart_with_downloads(
+        charts.close_rate_intervals(rates, measure=measure, unit="leads", success="Converted"),
+        table, "lead_conversion", "lc.dl",
+        column_config={measure: pct, "95% CI from": pct, "95% CI to": pct})

@@ -1,0 +1,38 @@
+-- Loyalty over every customer in the customers file: how many, how many churned, their
+-- months as customers (tenure in months when given, else start to churn or to the latest
+-- date in the file) and what they pay. Churned: the yes/no churn column when given, else a
+-- churn date. A month is 30.4375 days.
+-- params: $segments (text[])
+with latest as (
+    select max(coalesce(churned_at, started_at)) as as_of from customers
+),
+
+c as (
+    select
+        coalesce(
+            customers.tenure_months,
+            date_diff('second', customers.started_at,
+                coalesce(customers.churned_at, latest.as_of)) / 2629800.0
+        ) as months,
+        coalesce(customers.churned, customers.churned_at is not null) as has_churned,
+        customers.churned is not null or customers.started_at is not null as status_known,
+        customers.monthly_revenue,
+        customers.total_revenue
+    from customers
+    cross join latest
+    where array_length($segments::varchar[]) = 0
+        or list_contains($segments::varchar[], customers.segment)
+)
+
+select
+    count(*) as customers,
+    count(*) filter (where status_known) as status_known,
+    count(*) filter (where has_churned) as churned,
+    count(months) as with_tenure,
+    sum(months) as customer_months,
+    quantile_cont(months, 0.5) as median_tenure_months,
+    max(months) as longest_months,
+    avg(monthly_revenue) as avg_monthly_revenue,
+    sum(total_revenue) as total_revenue,
+    sum(months) filter (where total_revenue is not null) as months_with_revenue
+from c
