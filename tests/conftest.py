@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff import dataset, ingest, mapping
+from handoff import dataset, ingest, mapping, proposal
 from handoff.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,12 +28,11 @@ def fixture_bytes(name: str) -> bytes:
 def load_files(*names: str) -> Database:
     """A database built from fixture files with their proposed mappings, as the Data page."""
     pending = []
-    for name in names:
-        raw = ingest.read_upload(name, fixture_bytes(name))
-        m = mapping.propose(raw)
+    raws = [ingest.read_upload(name, fixture_bytes(name)) for name in names]
+    for raw, m in zip(raws, proposal.propose_all(raws), strict=True):
         frame, validation = mapping.apply(raw, m)
         assert validation.ok, validation.problems
-        pending.append(dataset.Pending(name, m, frame, validation))
+        pending.append(dataset.Pending(raw.file_name, m, frame, validation))
     return dataset.load(pending)
 
 

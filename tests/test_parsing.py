@@ -144,3 +144,64 @@ def test_decimal_comma_column_with_a_stray_decimal_point():
     r = _report("number")
     out = parse_numbers(pd.Series(["1.234,56", "2,50", "7,00", "99.50", "1.000.000"]), r)
     assert out.tolist() == [1234.56, 2.5, 7.0, 99.5, 1_000_000.0] and r.decimal_comma
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2018.02.26 19:58", "2018-02-26 19:58:00"),
+    ("2018.02.26 19:58:07", "2018-02-26 19:58:07"),
+    ("2018/02/26 19:58", "2018-02-26 19:58:00"),
+    ("2018-02-26T19:58", "2018-02-26 19:58:00"),
+    ("2018-02-26T19:58:07Z", "2018-02-26 19:58:07"),
+    ("2018-02-26 19:58:07+01:00", "2018-02-26 18:58:07"),
+    ("2018.02.26T19:58:07.250", "2018-02-26 19:58:07.250"),
+    ("26.02.2018 19:58", "2018-02-26 19:58:00"),
+    ("26-02-2018 07:58 PM", "2018-02-26 19:58:00"),
+    ("02/26/18 7:58:09 pm", "2018-02-26 19:58:09"),
+    ("26/02/2018 19:58:09", "2018-02-26 19:58:09"),
+])
+def test_date_times_after_any_separator(text, expected):
+    r = _report("timestamp")
+    out = parse_timestamps(pd.Series([text]), r)
+    assert out.iloc[0] == pd.Timestamp(expected) and r.failed == 0
+    assert r.date_formats  # the format found is named
+
+
+def test_the_formats_found_are_named_with_their_separators():
+    r = _report("timestamp")
+    parse_timestamps(pd.Series(["2018.02.26 19:58", "2018.02.27", "13.03.2018 08:00"]), r)
+    assert set(r.date_formats) == {"YYYY.MM.DD hh:mm", "YYYY.MM.DD", "DD.MM.YYYY hh:mm (day first)"}
+
+
+@pytest.mark.parametrize(("values", "expected", "currency", "multiplied", "negatives"), [
+    (["$141.56K", "$1.2M", "$950"], [141_560.0, 1_200_000.0, 950.0], "USD", 2, 0),
+    (["€1.2M", "€3.5K", "€12"], [1_200_000.0, 3_500.0, 12.0], "EUR", 2, 0),
+    (["(1,200.00)", "£300", "-£5k"], [-1200.0, 300.0, -5000.0], "GBP", 1, 2),
+    (["1.234,56 €", "(7,00 €)", "2,5 €"], [1234.56, -7.0, 2.5], "EUR", 0, 1),
+    (["USD 1,000", "2bn USD"], [1000.0, 2e9], "USD", 1, 0),
+])
+def test_amounts_with_multipliers_negatives_and_currency(values, expected, currency,
+                                                         multiplied, negatives):
+    r = _report("number")
+    out = parse_numbers(pd.Series(values), r)
+    assert out.tolist() == pytest.approx(expected)
+    assert (r.currency, r.multiplied, r.negatives, r.failed) == (currency, multiplied,
+                                                                 negatives, 0)
+
+
+def test_case_and_space_variants_fold_and_unknown_stays_apart_from_blank():
+    r = _report("text")
+    s = pd.Series(["Google", "google ", "Paid  Search", "paid search", "Paid Search",
+                   "unknown", "", None, "Select"])
+    out = parse_text(s, r, fold=True, keep_unknown=True)
+    assert out.tolist()[:6] == ["Google", "Google", "Paid Search", "Paid Search",
+                                "Paid Search", "unknown"]
+    assert out.iloc[6:].isna().all()
+    assert r.kept_unknown == {"unknown": 1} and r.missing == 3
+    assert r.folded == {"google": "Google", "Paid  Search": "Paid Search",
+                        "paid search": "Paid Search"} and r.folded_cells == 3
+
+
+def test_unknown_alone_is_a_placeholder():
+    r = _report("text")
+    out = parse_text(pd.Series(["Web", "unknown"]), r, keep_unknown=True)
+    assert out.iloc[1] is pd.NA and r.missing_spellings == {"unknown": 1}

@@ -1,0 +1,143 @@
+"""Pages on the export shapes (AppTest): every page renders, and the controls added for the
+shapes change the numbers as an independent pandas computation says they should."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from handoff import ingest, mapping
+from handoff.schema import LEAD_STAGES
+from handoff.ui import DB_KEY
+from tests.conftest import FIXTURES, fixture_bytes, load_files
+from tests.test_close_rates import wilson
+
+PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
+         "../pages/3_Close_rates.py", "../pages/4_Objectives.py", "../pages/5_What_if.py"]
+SHAPES = {"funnel": ("funnel_mqls.csv", "funnel_closed_deals.csv"),
+          "lead_scoring": ("lead_scoring.csv",), "zoho": ("zoho_leads.csv", "zoho_potentials.csv"),
+          "telco": ("telco_churn.csv",), "eu": ("eu_resave_deals.csv",)}
+_DBS: dict[str, object] = {}
+
+
+def _db(shape: str):
+    if shape not in _DBS:
+        _DBS[shape] = load_files(*SHAPES[shape])
+    return _DBS[shape]
+
+
+def _run(script: str, db) -> AppTest:
+    at = AppTest.from_file(script, default_timeout=60)
+    at.session_state[DB_KEY] = db
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.parametrize("script", PAGES)
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_every_page_renders_on_every_shape(script, shape):
+    _run(script, _db(shape))
+
+
+@pytest.mark.parametrize(("script", "key", "labels"), [
+    ("../pages/2_Funnel.py", "funnel.tab", ["Compare periods", "Time to convert", "Trends",
+                                            "Drill down", "Loyalty"]),
+    ("../pages/3_Close_rates.py", "cr.tab", ["Compare two", "Sales cycle", "Trend by quarter",
+                                             "Lead conversion"])])
+@pytest.mark.parametrize("shape", ["funnel", "zoho", "eu"])
+def test_every_tab_renders_on_the_shapes_with_deals(script, key, labels, shape):
+    at = _run(script, _db(shape))
+    for label in labels:
+        at.session_state[key] = label
+        at.run()
+        assert not at.exception, (label, [e.value for e in at.exception])
+
+
+def test_lead_conversion_controls_drive_every_grouping_and_stage():
+    raw = pd.read_csv(FIXTURES / "lead_scoring.csv", dtype=str, keep_default_na=False)
+    at = _run("../pages/3_Close_rates.py", _db("lead_scoring"))
+    columns = {"source": "Lead Source", "origin": "Lead Origin", "segment": "Specialization"}
+    options = at.selectbox(key="lc.by").options
+    assert options == ["Source / channel", "Origin / entry point", "Segment", "All leads"]
+    for by in ("source", "origin", "segment", "none"):
+        at.selectbox(key="lc.by").set_value(by).run()
+        assert not at.exception
+        for to in at.selectbox(key="lc.to").options:
+            at.selectbox(key="lc.to").set_value(to.lower()).run()
+            table = next(d.value for d in at.dataframe if "Leads (n)" in d.value.columns)
+            if by == "none":
+                expected = pd.Series({"All leads": (raw.Converted == "1").sum()})
+            else:
+                group = raw[columns[by]].replace({"Select": "(none)", "": "(none)"})
+                group = group.str.capitalize() if by == "source" else group
+                table = table.assign(Group=table.Group.str.capitalize()
+                                     if by == "source" else table.Group)
+                expected = raw.assign(g=group).groupby("g").Converted.apply(
+                    lambda c: (c == "1").sum())
+            got = table.set_index("Group")["Converted"]
+            assert got.sort_index().to_dict() == expected.sort_index().to_dict(), (by, to)
+            top = table.iloc[0]
+            assert top["95% CI from"] == pytest.approx(wilson(top.Converted, top["Leads (n)"])[0])
+
+
+def test_won_only_deals_say_so_and_lead_conversion_shows_mql_to_won():
+    at = _run("../pages/3_Close_rates.py", _db("funnel"))
+    assert any("holds won deals only" in i.value for i in at.info)
+    at.session_state["cr.tab"] = "Lead conversion"
+    at.run()
+    mqls = pd.read_csv(FIXTURES / "funnel_mqls.csv")
+    won = pd.read_csv(FIXTURES / "funnel_closed_deals.csv")
+    table = next(d.value for d in at.dataframe if "Leads (n)" in d.value.columns)
+    assert table["Converted"].sum() == won.mql_id.isin(mqls.mql_id).sum()
+    assert table["Leads (n)"].sum() == len(mqls)
+
+
+def test_loyalty_on_home_funnel_close_rates_and_objectives():
+    raw = pd.read_csv(FIXTURES / "telco_churn.csv")
+    churned = (raw.Churn == "Yes").sum()
+    retention = f"{1 - churned / len(raw):.1%}"
+    for script in ("../app.py", "../pages/2_Funnel.py", "../pages/4_Objectives.py"):
+        at = _run(script, _db("telco"))
+        assert _metric(at, "Retention") == retention, script
+        assert _metric(at, "Churn rate") == f"{churned / len(raw):.1%}"
+        assert _metric(at, "Median tenure") == f"{raw.tenure.median():,.1f} mo"
+    at = _run("../pages/3_Close_rates.py", _db("telco"))
+    table = next(d.value for d in at.dataframe if "Customers (n)" in d.value.columns)
+    expected = raw.groupby("Contract").Churn.apply(lambda c: (c == "No").sum())
+    assert table.set_index("Segment")["Still customers"].to_dict() == expected.to_dict()
+
+
+def test_the_undated_funnel_says_why_it_has_no_periods():
+    at = _run("../pages/2_Funnel.py", _db("lead_scoring"))
+    assert any("periods cannot be chosen" in c.value for c in at.caption)
+    table = next(d.value for d in at.dataframe if "Count" in d.value.columns)
+    raw = pd.read_csv(FIXTURES / "lead_scoring.csv")
+    assert table.Count.tolist() == [len(raw), int((raw.Converted == 1).sum())]
+
+
+@pytest.mark.parametrize("means", LEAD_STAGES[1:])
+def test_every_meaning_of_a_converted_flag(means):
+    raw = ingest.read_upload("z.csv", fixture_bytes("zoho_leads.csv"))
+    m = mapping.propose(raw)
+    m.converted_means = means
+    frame, _ = mapping.apply(raw, m)
+    leads = pd.read_csv(FIXTURES / "zoho_leads.csv")
+    kept = leads[leads["Lead Status"] != "Junk Lead"]
+    assert (frame.stage == means).sum() == (kept.CONVERTED).sum()
+
+
+@pytest.mark.parametrize("floor", LEAD_STAGES[:5])
+def test_every_stage_every_row_can_be_at(floor):
+    raw = ingest.read_upload("m.csv", fixture_bytes("funnel_mqls.csv"))
+    m = mapping.propose(raw)
+    m.row_stage = floor
+    frame, _ = mapping.apply(raw, m)
+    assert (frame.stage == floor).all()
+    rank = LEAD_STAGES.index(floor)
+    assert all(frame[f"{s}_at"].notna().all() for s in LEAD_STAGES[:rank + 1])
