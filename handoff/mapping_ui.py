@@ -412,6 +412,10 @@ def load_controls(db: Database, pending: list[dataset.Pending],
     left = [*left_out, *(Unloadable(p.file_name, "; ".join(p.validation.problems)
                                     or "it has no rows to load")
                          for p in pending if not p.validation.ok)]
+    if left and not ready:
+        st.warning("No file can be loaded yet: fix the problems shown above for "
+                   + ", ".join(u.file_name for u in left) + ", or skip them.")
+        return
     if left:
         st.warning("Left out of the load (the other files load without them):  \n"
                    + "  \n".join(f"**{u.file_name}**: {u.message}" for u in left))

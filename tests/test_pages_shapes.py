@@ -141,3 +141,19 @@ def test_every_stage_every_row_can_be_at(floor):
     assert (frame.stage == floor).all()
     rank = LEAD_STAGES.index(floor)
     assert all(frame[f"{s}_at"].notna().all() for s in LEAD_STAGES[:rank + 1])
+
+
+def test_demo_loyalty_from_dates_on_home_and_the_funnel_tab():
+    from handoff.demo import DEMO_DIR, demo_database
+
+    customers = pd.read_parquet(DEMO_DIR / "customers.parquet")
+    churned = customers.churned_at.notna().sum()
+    at = _run("../app.py", demo_database())
+    assert _metric(at, "Retention") == f"{1 - churned / len(customers):.1%}"
+    at = _run("../pages/2_Funnel.py", demo_database())
+    at.session_state["funnel.tab"] = "Loyalty"
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Customers (n)" in d.value.columns)
+    expected = customers.groupby("segment").churned_at.apply(lambda c: c.isna().sum())
+    assert table.set_index("Segment")["Still customers"].to_dict() == expected.to_dict()
