@@ -29,4 +29,5 @@ def demo_database(shared: bool = False) -> Database:
     sources = tuple(Source(f"demo/{t}.parquet", t, len(f)) for t, f in tables.items())
     db = build_database(tables, DEMO_NAME, sources)
     db.shared = shared
+    db.currency = "USD"  # the demo company sells in dollars
     return db
