@@ -29,10 +29,10 @@ def home() -> None:
 
 st.set_page_config(page_title="Handoff", page_icon="🤝", layout="wide")
 st.navigation([
-    st.Page(home, title="Home", icon="🤝", default=True),
-    st.Page("pages/1_Data.py", title="Data", icon="📤", url_path="Data"),
-    st.Page("pages/2_Funnel.py", title="Funnel", icon="🔻", url_path="Funnel"),
-    st.Page("pages/3_Close_rates.py", title="Close rates", icon="🎯", url_path="Close_rates"),
-    st.Page("pages/4_Objectives.py", title="Objectives", icon="🏁", url_path="Objectives"),
-    st.Page("pages/5_What_if.py", title="What-if", icon="🎚️", url_path="What_if"),
+    st.Page(home, title="Home", default=True),
+    st.Page("pages/1_Data.py", title="Data", url_path="Data"),
+    st.Page("pages/2_Funnel.py", title="Funnel", url_path="Funnel"),
+    st.Page("pages/3_Close_rates.py", title="Close rates", url_path="Close_rates"),
+    st.Page("pages/4_Objectives.py", title="Objectives", url_path="Objectives"),
+    st.Page("pages/5_What_if.py", title="What-if", url_path="What_if"),
 ]).run()

@@ -36,13 +36,28 @@ def funnel_segments(table: pd.DataFrame) -> pd.DataFrame:
                         rows.append({**base, "part": part, "x0": start, "x1": start + n, "n": n})
                         start += n
             previous = r
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["grp", "label", "position", "entities", "part", "x0",
+                                       "x1", "n"])
 
 
-def _stage_text(r) -> str:
-    if pd.isna(r.from_previous):
-        return f"{int(r.entities):,}"
-    return f"{int(r.entities):,} · {r.from_previous:.0%} of previous"
+def _stage_texts(data: pd.DataFrame, short: bool) -> list[str]:
+    """'8,823 · 45% of previous · 10,870 did not reach' (deals: '· 47 lost, 41 open')."""
+    out = []
+    for _, g in data.groupby("grp", sort=False):
+        previous = None
+        for r in g.sort_values("position").itertuples():
+            text = f"{int(r.entities):,}"
+            if previous is not None and pd.notna(r.from_previous):
+                text += f" · {r.from_previous:.0%} of previous"
+                gone = int(previous.entities - r.entities)
+                lost = int(getattr(previous, "lost_here", 0) or 0)
+                still = int(getattr(previous, "open_here", 0) or 0)
+                if not short and gone > 0:
+                    text += (f" · {lost:,} lost, {still:,} open" if "lost_here" in g
+                             and lost + still == gone else f" · {gone:,} did not reach")
+            out.append((r.Index, text))
+            previous = r
+    return [t for _, t in sorted(out)]
 
 
 def funnel_bars(table: pd.DataFrame, layout: str = "side_by_side",
@@ -53,8 +68,9 @@ def funnel_bars(table: pd.DataFrame, layout: str = "side_by_side",
     group) or as small multiples. `selectable`: a click on a stage selects it (drill-down)."""
     data = table.assign(from_first_pct=table["from_first"].fillna(1.0),
                         from_previous_pct=table["from_previous"])
-    data["text"] = [_stage_text(r) for r in data.itertuples()]
     grouped = data["grp"].nunique() > 1
+    data = data.reset_index(drop=True)
+    data["text"] = _stage_texts(data, short=grouped)
     order = data.drop_duplicates("position").sort_values("position")["label"].tolist()
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
     tooltip = [alt.Tooltip("label:N", title="Stage"), alt.Tooltip("grp:N", title="Group"),
@@ -115,11 +131,15 @@ def period_change(table: pd.DataFrame) -> alt.Chart:
                alt.Tooltip("verdict:N", title="Verdict")]
     order = data["step"].tolist()
     y = alt.Y("step:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
+    faded = alt.condition(alt.datum.verdict == "still maturing", alt.value(0.3),
+                          alt.value(1.0))
     bars = alt.Chart(data).mark_rule(strokeWidth=3).encode(
         y=y, x=alt.X("ci_low:Q", title="Change in conversion (points)",
-                     axis=alt.Axis(format="+%")), x2="ci_high:Q", tooltip=tooltip)
+                     axis=alt.Axis(format="+%")), x2="ci_high:Q", opacity=faded,
+        tooltip=tooltip)
     dots = alt.Chart(data).mark_point(filled=True, size=90).encode(
-        y=y, x="change:Q", shape=alt.Shape("verdict:N", title=None), tooltip=tooltip)
+        y=y, x="change:Q", shape=alt.Shape("verdict:N", title=None), opacity=faded,
+        tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     return (bars + dots + zero).properties(height=alt.Step(40))
 
@@ -272,21 +292,24 @@ def _status_scale(present: list[str]) -> alt.Scale:
 
 def attainment(kpis: pd.DataFrame) -> alt.Chart:
     """Each KPI's attainment against its target, coloured by how it stands against the
-    target (not by the change on the last period), with actual and target written beside."""
-    data = kpis.assign(drawn=kpis["attainment"].fillna(0).clip(0, 1.5))
+    target (not by the change on the last period). The axis says each KPI's actual and
+    target; the bar ends with the attainment."""
+    data = kpis.assign(drawn=kpis["attainment"].fillna(0).clip(0, 1.5),
+                       pct=kpis["attainment"].map(lambda a: "" if pd.isna(a) else f"{a:.0%}"))
     present = [s for s in STATUSES if s in set(data["status"])]
-    y = alt.Y("kpi:N", sort=data["kpi"].tolist(), title=None, axis=alt.Axis(labelLimit=0))
+    y = alt.Y("label:N", sort=data["label"].tolist(), title=None,
+              axis=alt.Axis(labelLimit=0, labelFontSize=12))
     tooltip = [alt.Tooltip("kpi:N", title="KPI"), alt.Tooltip("text:N", title="Actual"),
                alt.Tooltip("attainment:Q", title="Attainment", format=".0%"),
                alt.Tooltip("status:N", title="Against target"),
                alt.Tooltip("owner:N", title="Owner")]
     bars = alt.Chart(data).mark_bar(height=16).encode(
-        y=y, x=alt.X("drawn:Q", title="Attainment (target = 100%)",
-                     scale=alt.Scale(domain=[0, 1.5]), axis=alt.Axis(format="%")),
+        y=y, x=alt.X("drawn:Q", title=None, scale=alt.Scale(domain=[0, 1.6]),
+                     axis=alt.Axis(format="%", values=[0, 0.5, 1, 1.5])),
         color=alt.Color("status:N", title=None, sort=present, scale=_status_scale(present),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="right")),
         tooltip=tooltip)
     target = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3]).encode(x="x:Q")
     text = alt.Chart(data).mark_text(align="left", dx=4, fontSize=11).encode(
-        y=y, x="drawn:Q", text="text:N", tooltip=tooltip)
-    return (bars + target + text).properties(height=alt.Step(28))
+        y=y, x="drawn:Q", text="pct:N", tooltip=tooltip)
+    return (bars + target + text).properties(height=alt.Step(26))

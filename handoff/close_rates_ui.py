@@ -62,8 +62,10 @@ def compare_section(rates: pd.DataFrame) -> None:
         st.info("Only one group here: choose another grouping or a longer period.")
         return
     c1, c2 = st.columns(2)
-    a = c1.selectbox("First", groups, index=0, key="cr.cmp.a")
-    b = c2.selectbox("Second", groups, index=1, key="cr.cmp.b")
+    ui.seeded("cr.cmp.a", groups, groups[0])
+    ui.seeded("cr.cmp.b", groups, groups[1])
+    a = c1.selectbox("First", groups, key="cr.cmp.a")
+    b = c2.selectbox("Second", groups, key="cr.cmp.b")
     if a == b:
         st.info("Choose two different groups.")
         return

@@ -62,8 +62,10 @@ def lost_after_control(result: Funnel) -> None:
     open_stages = stages.iloc[:-1]
     if len(open_stages) < 2 or not any("no stage history" in n for n in result.notes):
         return
-    st.selectbox("Lost deals (no stage history) dropped after", open_stages.position.tolist(),
-                 index=len(open_stages) - 1, key="funnel.lost_after",
+    positions = open_stages.position.tolist()
+    ui.seeded("funnel.lost_after", positions, positions[-1])
+    st.selectbox("Lost deals (no stage history) dropped after", positions,
+                 key="funnel.lost_after",
                  format_func=dict(zip(stages.position, stages.label, strict=True)).get)
 
 
@@ -161,8 +163,9 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
     c1, c2 = st.columns(2)
     # keyed by whether the sidebar covers all the data: choosing a range there makes it
     # the period compared, until another one is picked here
-    which = c1.selectbox("This period", list(choices), key=f"funnel.compare.this.{f.all_time}",
-                         index=1 if f.all_time else 0,
+    this_key = f"funnel.compare.this.{f.all_time}"
+    ui.seeded(this_key, list(choices), "quarter" if f.all_time else "sidebar")
+    which = c1.selectbox("This period", list(choices), key=this_key,
                          format_func=lambda k: f"{names[k]} ({_span(choices[k])})",
                          help="The sidebar's range covers all the data by default, and the "
                               "period before all the data is empty: compare a quarter then.")
@@ -180,8 +183,9 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
                                                          if k in others else ""))
     other = others.get(choice, before)
     if choice == "custom":
-        picked = st.date_input("Compared period", (other.start, other.end),
-                               key="funnel.compare.range")
+        if "funnel.compare.range" not in st.session_state:
+            st.session_state["funnel.compare.range"] = (other.start, other.end)
+        picked = st.date_input("Compared period", key="funnel.compare.range")
         if isinstance(picked, tuple) and len(picked) == 2:
             other = Filters(picked[0], picked[1], f.sources, f.segments, f.owners)
     shared = funnel_stats.overlap_days(this, other)
@@ -233,12 +237,12 @@ def time_section(db: Database, f: Filters) -> None:
                 "HubSpot's 'Became a … Date' columns).")
         return
     c1, c2 = st.columns(2)
+    ui.seeded("funnel.ttc.from", dated[:-1], dated[0])
     start = c1.selectbox("From", dated[:-1], format_func=LEAD_STAGE_LABELS.get,
                          key="funnel.ttc.from")
     later = dated[dated.index(start) + 1:]
-    end = c2.selectbox("To", later, format_func=LEAD_STAGE_LABELS.get, key="funnel.ttc.to",
-                       index=len(later) - 1 if "customer" not in later
-                       else later.index("customer"))
+    ui.seeded("funnel.ttc.to", later, "customer" if "customer" in later else later[-1])
+    end = c2.selectbox("To", later, format_func=LEAD_STAGE_LABELS.get, key="funnel.ttc.to")
     t = ui.computed(db, funnel_stats.time_to_convert, f, start, end)
     cols = st.columns(4)
     with cols[0]:

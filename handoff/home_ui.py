@@ -86,8 +86,8 @@ def last_quarter(db: Database, s: metrics.Summary) -> None:
                                                             and s.deals)]
     if not db.has("deals", "amount"):
         shown = [m for m in shown if m[0] != "revenue_won"]
-    cols = st.columns(max(len(shown), 1))
-    for col, (column, label, kind) in zip(cols, shown, strict=False):
+    cols = st.columns(3)
+    for n, (column, label, kind) in enumerate(shown):
         series = quarter_series(p, column)
         value, prev = series.iloc[i], series.iloc[i - 1]
         shown_as = {"count": format.count, "pct": format.percent, "money": ui.money}[kind]
@@ -96,8 +96,8 @@ def last_quarter(db: Database, s: metrics.Summary) -> None:
             delta = (format.points(value - prev) if kind == "pct" else
                      format.money_change(value - prev, ui.currency()) if kind == "money"
                      else f"{value - prev:+,.0f}")
-        with col:
-            ui.kpi(f"{label}, {this}", shown_as(value),
+        with cols[n % 3]:
+            ui.kpi(f"{label} in {this}", shown_as(value),
                    f"{label} in {this}; {before}: {shown_as(prev)}.",
                    delta=delta, chart_data=series.iloc[max(0, i - 7): i + 1].fillna(0).tolist(),
                    chart_type="line")

@@ -121,6 +121,7 @@ def kpi_rows(db: Database, values: pd.DataFrame, index: int, targets: dict[str, 
             before is not None and pd.notna(before) and trend.nunique() > 1 else "—"
         text = shown(kpi, actual) + (f" of {shown(kpi, target)} target" if target else
                                      " (no target)")
+        base["label"] = f"{kpi.label}: {text}"
         rows.append({**base, "available": actual is not None or not note, "actual":
                      shown(kpi, actual), "target": shown(kpi, target), "attainment": reached,
                      "status": status(reached), "change": change, "text": text,
@@ -138,23 +139,21 @@ def panels(db: Database, values: pd.DataFrame, index: int, targets: dict[str, fl
     st.caption(f"{label}: each bar is a KPI's attainment against its target (the dashed line "
                "is 100%), coloured by where it stands against the target. Owner and "
                "supporting team follow the split on the What-if page.")
-    left, right = st.columns(2)
-    for i, (stage, title) in enumerate(objectives.STAGES.items()):
+    for stage, title in objectives.STAGES.items():
         part = rows[rows.stage == stage]
         drawn = part[part.available & part["attainment"].notna()] if "attainment" in part \
             else part.iloc[0:0]
-        with (left if i % 2 == 0 else right):
-            st.markdown(f"**{title}**")
-            if len(drawn):
-                st.altair_chart(charts.attainment(drawn), width="stretch")
-            notes = [f"{r.kpi}: {r.note}" for r in part.itertuples()
-                     if isinstance(r.note, str) and r.note]
-            untargeted = [r.kpi for r in part.itertuples() if r.available
-                          and r.Index not in drawn.index and not r.note]
-            if untargeted:
-                notes.append("No target set: " + ", ".join(untargeted))
-            if notes:
-                st.caption("  \n".join(notes))
+        st.markdown(f"**{title}**")
+        if len(drawn):
+            st.altair_chart(charts.attainment(drawn), width="stretch")
+        notes = [f"{r.kpi}: {r.note}" for r in part.itertuples()
+                 if isinstance(r.note, str) and r.note]
+        untargeted = [r.kpi for r in part.itertuples() if r.available
+                      and r.Index not in drawn.index and not r.note]
+        if untargeted:
+            notes.append("No target set: " + ", ".join(untargeted))
+        if notes:
+            st.caption("  \n".join(format.markdown_text(n) for n in notes))
     order = {stage: i for i, stage in enumerate(objectives.STAGES)}
     rows = rows.assign(order=rows.stage.map(order)).sort_values("order", kind="stable")
     table = ui.formatted(rows.assign(stage=rows.stage.map(objectives.STAGES)), {

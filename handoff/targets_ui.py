@@ -143,7 +143,7 @@ def targets(db: Database, history: pd.DataFrame, label: str, grain: str,
                        file_name=f"handoff-targets-{label}.csv", mime="text/csv",
                        key="obj.targets.dl", on_click="ignore")
     upload = c2.file_uploader("Upload targets (CSV with KPI and Target columns)", type=["csv"],
-                              key="obj.targets.up")
+                              key="obj.targets.up", max_upload_size=1)
     if upload is not None and state.get("objectives.last_upload") != upload.file_id:
         state["objectives.last_upload"] = upload.file_id
         # the size is checked before the file's bytes are read

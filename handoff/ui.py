@@ -150,6 +150,14 @@ def keep_widgets(*keys: str) -> None:
             state[key] = state[key]
 
 
+def seeded(key: str, options: list, default: object) -> None:
+    """Give a kept widget its default through the state (not `index=`), and a valid one when
+    its options changed: a widget given both a default and a state value warns."""
+    state = st.session_state
+    if state.get(key) not in options:
+        state[key] = default
+
+
 def sidebar(db: Database) -> None:
     """What is loaded, and the settings every page and export follows."""
     with st.sidebar:

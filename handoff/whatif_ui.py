@@ -38,11 +38,27 @@ def snap(share: float) -> float:
     return min(STEPS, key=lambda x: abs(x - share))
 
 
+def _compact(scenario: Scenario) -> dict[str, object]:
+    """A scenario as a link holds it: only what differs from the defaults (decoding fills
+    the defaults back in), so a link with five scenarios stays short."""
+    data: dict[str, object] = {"name": scenario.name}
+    shares = {k: v for k, v in scenario.shares.items() if v != whatif.BASELINE_SHARES[k]}
+    assumptions = {k: v for k, v in scenario.assumptions.items()
+                   if v != whatif.ASSUMPTION_BY_KEY[k].default}
+    if shares:
+        data["shares"] = shares
+    if assumptions:
+        data["assumptions"] = assumptions
+    if scenario.horizon != 8:
+        data["horizon"] = scenario.horizon
+    return data
+
+
 def encode(scenario: Scenario, compared: tuple[Scenario, ...] = ()) -> str:
     """The link parameter: the scenario, and the saved scenarios compared with it."""
-    data: object = scenario.to_data()
+    data: object = _compact(scenario)
     if compared:
-        data = {"current": data, "compare": [s.to_data() for s in compared]}
+        data = {"current": data, "compare": [_compact(s) for s in compared]}
     text = json.dumps(data, separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -377,7 +393,7 @@ def scenarios(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> 
                            file_name="handoff-scenario.json", mime="application/json",
                            key="whatif.export", on_click="ignore")
         d2.file_uploader("Import a scenario (JSON)", type=["json"], key="whatif.import",
-                         on_change=_import_scenario,
+                         on_change=_import_scenario, max_upload_size=1,
                          help=f"A file exported here; at most {whatif.MAX_SCENARIO_BYTES:,} "
                               "bytes. It is checked before anything changes.")
     for preset_name, position in ((whatif.POSITIONS[p], p) for p in whatif.POSITIONS):
@@ -415,7 +431,7 @@ def share_link(scenario: Scenario, compared: tuple[Scenario, ...]) -> None:
     link = f"{base}?{LINK_PARAM}={encode(scenario, compared)}"
     st.markdown("**Share this view** (the link reopens this scenario"
                 + (f" and the {len(compared)} compared with it" if compared else "") + ")")
-    st.code(link, language=None, wrap_lines=True)
+    st.code(link, language=None)
 
 
 WORKSHOP_CSS = """
