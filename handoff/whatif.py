@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from handoff import untrusted
+
 OBJECTIVES = ("awareness", "consideration", "sale", "margin", "loyalty", "advocacy")
 OBJECTIVE_LABELS = {"awareness": "Awareness", "consideration": "Consideration",
                     "sale": "Sale (revenue)", "margin": "Margin", "loyalty": "Loyalty",
@@ -126,37 +128,8 @@ SCENARIO_KEYS = ("name", "shares", "assumptions", "horizon")
 
 
 def parse_json(text: str | bytes, limit: int = MAX_SCENARIO_BYTES) -> object:
-    """JSON parsed only after its size and nesting are checked; NaN and Infinity refused."""
-    if len(text) > limit:
-        raise ValueError(f"it is {len(text):,} bytes; a scenario is at most {limit:,}")
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValueError("it is not UTF-8 text") from None
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:  # nesting depth outside strings, before the parser recurses into it
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                raise ValueError(f"it is nested more than {MAX_DEPTH} levels deep")
-        elif ch in "]}":
-            depth -= 1
-
-    def refuse(constant: str) -> None:
-        raise ValueError(f"{constant} is not a number a scenario can hold")
-
-    try:
-        return json.loads(text, parse_constant=refuse)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"it is not valid JSON ({e.msg} at line {e.lineno}, column "
-                         f"{e.colno})") from None
+    """A scenario's JSON, parsed only after its size and nesting are checked."""
+    return untrusted.parse_json(text, limit, MAX_DEPTH, "a scenario")
 
 
 def scenario_from_data(data: object, where: str = "") -> Scenario:
