@@ -86,7 +86,8 @@ def funnel_bars(table: pd.DataFrame, layout: str = "side_by_side",
         bars = base.mark_bar().encode(x=alt.X("entities:Q", title="Count", scale=x_scale),
                                       color=alt.Color("grp:N", title=None))
         text = base.mark_text(align="left", dx=4, fontSize=11).encode(
-            x="entities:Q", text="text:N")
+            x="entities:Q", text="text:N",
+            yOffset=alt.YOffset("grp:N", bandPosition=0.5))  # beside its bar, not above
         if selectable:
             bars = bars.add_params(stage)
         return (bars + text).properties(height=alt.Step(18))

@@ -26,7 +26,7 @@ from handoff.schema import TABLE_LABELS
 DB_KEY = "handoff.db"
 FLASH_KEY = "handoff.flash"
 FILTERS_KEY = "handoff.filters"  # the last Filters drawn: exported charts say what they show
-CURRENCY_KEY = "settings.currency"  # (fingerprint, ISO code or "") chosen for that data
+CURRENCY_KEY = "settings.currency"  # the fingerprint of the data the currency was chosen for
 ANONYMISE_KEY = "workshop.anonymise"
 SWEEP_SECONDS = 15.0
 _LOG = get_logger(__name__)
@@ -128,15 +128,26 @@ def filters(db: Database) -> Filters:
     return f
 
 
-def _durable(widget: Callable, name: str, default: object, label: str, **kwargs: object):
-    """A widget whose value is kept under a durable key, so another page can restore it."""
+def persistent(widget: Callable, key: str, permanent: str, default: object, *args: object,
+               **kwargs: object):
+    """A widget drawn on every page whose value lives under `permanent` (never a widget
+    key): each page has its own copy of the widget, and the browser remembers the value a
+    page's copy had when it was last seen, so the value is given to every copy before it is
+    drawn and taken back in its callback (Streamlit's documented pattern)."""
     state = st.session_state
-    key = f"w.filters.{name}"
-    if key not in state:
-        state[key] = state.get(f"filters.{name}", default)
-    value = widget(label, key=key, **kwargs)
-    state[f"filters.{name}"] = value
-    return value
+    if permanent not in state:
+        state[permanent] = default
+    state[key] = state[permanent]
+
+    def store() -> None:
+        state[permanent] = state[key]
+
+    return widget(*args, key=key, on_change=store, **kwargs)
+
+
+def _durable(widget: Callable, name: str, default: object, label: str, **kwargs: object):
+    """A sidebar filter: the same value on every page."""
+    return persistent(widget, f"w.filters.{name}", f"filters.{name}", default, label, **kwargs)
 
 
 def keep_widgets(*keys: str) -> None:
@@ -172,32 +183,31 @@ def currency_setting(db: Database) -> str | None:
     """The currency every money figure is shown in: inferred from the export's symbols,
     changeable; kept per loaded data (new data starts from what it says)."""
     state = st.session_state
-    key = "w.settings.currency"
-    if state.get(CURRENCY_KEY, (None, ""))[0] != db.fingerprint:
-        state[CURRENCY_KEY] = (db.fingerprint, db.currency or "")
-        state.pop(key, None)
+    key, chosen = "w.settings.currency", f"{CURRENCY_KEY}.code"
+    if state.get(CURRENCY_KEY) != db.fingerprint:  # new data: start from what it says
+        state[CURRENCY_KEY] = db.fingerprint
+        state[chosen] = db.currency or ""
     options = ["", *format.CURRENCIES]
     if db.currency and db.currency not in options:
         options.append(db.currency)
-    if key not in state or state[key] not in options:
-        state[key] = state[CURRENCY_KEY][1] if state[CURRENCY_KEY][1] in options else ""
+    if state.get(chosen) not in options:
+        state[chosen] = ""
     inferred = (f"{db.currency}, read from the amounts' currency symbols" if db.currency
                 else "none: the amounts carry no currency symbol")
-    code = st.selectbox("Currency", options, key=key,
-                        format_func=lambda c: f"{c} ({format.symbol(c).strip()})" if c
-                        else "No currency symbol",
-                        help=f"Every money figure and export uses it. Inferred: {inferred}.")
-    state[CURRENCY_KEY] = (db.fingerprint, code)
+    code = persistent(st.selectbox, key, chosen, "", "Currency", options,
+                      format_func=lambda c: f"{c} ({format.symbol(c).strip()})" if c
+                      else "No currency symbol",
+                      help=f"Every money figure and export uses it. Inferred: {inferred}.")
     return code or None
 
 
 def currency() -> str | None:
     """The session's currency for the loaded data (the inferred one until changed)."""
     db = session_database()
-    chosen = st.session_state.get(CURRENCY_KEY)
-    if not chosen or chosen[0] != db.fingerprint:
+    state = st.session_state
+    if state.get(CURRENCY_KEY) != db.fingerprint:
         return db.currency
-    return chosen[1] or None
+    return state.get(f"{CURRENCY_KEY}.code") or None
 
 
 def kpi(label: str, value: str, help_text: str | None = None, **kwargs: object) -> None:
@@ -310,8 +320,10 @@ def chart_with_downloads(chart, table: format.Table, name: str, key: str, title:
     with table_tab:
         show_table(table)
 
+    lines = view_lines(context)  # read now: a download is made outside this script run
+
     def spec() -> str:
-        return json.dumps(export.presentable(chart.to_dict(), title, view_lines(context)))
+        return json.dumps(export.presentable(chart.to_dict(), title, lines))
 
     # Files are made only when asked for: a rerun (a slider move, a filter) costs nothing here.
     cols = st.columns([1, 1, 1, 5])
@@ -331,14 +343,10 @@ def chart_with_downloads(chart, table: format.Table, name: str, key: str, title:
 
 def anonymise_toggle(container) -> bool:
     """Show people as 'Rep 1', 'Rep 2', … on every page, table and export of this session."""
-    state = st.session_state
-    if "w.workshop.anonymise" not in state:
-        state["w.workshop.anonymise"] = state.get(ANONYMISE_KEY, False)
-    on = container.toggle("Anonymise rep names", key="w.workshop.anonymise",
-                          help="Reps and managers become Rep 1, Manager 1, … on every page "
-                               "and in every download (for a room or a deck).")
-    state[ANONYMISE_KEY] = on
-    return on
+    return persistent(container.toggle, "w.workshop.anonymise", ANONYMISE_KEY, False,
+                      "Anonymise rep names",
+                      help="Reps and managers become Rep 1, Manager 1, … on every page and "
+                           "in every download (for a room or a deck).")
 
 
 def _aliases(db: Database) -> dict[str, str]:

@@ -403,7 +403,7 @@ def scenarios(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> 
     state["whatif.compare"] = [n for n in state["whatif.compare"] if n in saved]
     chosen = st.multiselect("Compare side by side (up to four)", list(saved),
                             max_selections=MAX_COMPARED, key="whatif.compare")
-    compared = tuple(saved[n] for n in chosen if n != named.name)
+    compared = tuple(saved[n] for n in chosen)
     share_link(named, compared)
     if not chosen:
         return

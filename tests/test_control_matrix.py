@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from handoff.ui import DB_KEY
 from tests.conftest import load_files
 
-PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
+PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
          "../pages/3_Close_rates.py", "../pages/4_Objectives.py", "../pages/5_What_if.py"]
 CHOICE_TYPES = ("radio", "selectbox", "select_slider", "toggle", "checkbox", "multiselect",
                 "number_input", "date_input", "button")

@@ -12,7 +12,7 @@ from handoff.demo import DEMO_DIR
 from handoff.ui import DB_KEY
 from tests.conftest import FIXTURES, load_files
 
-PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
+PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
          "../pages/3_Close_rates.py", "../pages/4_Objectives.py", "../pages/5_What_if.py"]
 
 
@@ -81,7 +81,7 @@ def test_a_choice_inside_a_tab_survives_a_visit_to_another_tab():
 def test_home_shows_demo_headline_numbers():
     leads = pd.read_parquet(DEMO_DIR / "leads.parquet")
     deals = pd.read_parquet(DEMO_DIR / "deals.parquet")
-    at = _run("../app.py")
+    at = _run("../Home.py")
     assert _metric(at, "Leads") == f"{len(leads):,}"
     assert _metric(at, "Deals won") == f"{(deals.status == 'won').sum():,}"
     won, lost = (deals.status == "won").sum(), (deals.status == "lost").sum()
@@ -101,7 +101,7 @@ def test_pages_render_after_an_upload(script):
 
 def test_home_after_upload_counts_the_uploaded_deals_and_says_what_is_missing():
     raw = pd.read_csv(FIXTURES / "maven_sales_pipeline_300.csv")
-    at = _run("../app.py", load_files("maven_sales_pipeline_300.csv"))
+    at = _run("../Home.py", load_files("maven_sales_pipeline_300.csv"))
     assert _metric(at, "Deals won") == f"{(raw.deal_stage == 'Won').sum():,}"
     assert any("Lead numbers need a leads" in i.value for i in at.info)
     assert any("Margin is not in the deals file" in c.value for c in at.caption)
