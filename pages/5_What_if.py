@@ -3,11 +3,11 @@ explicit, illustrative projection of what the shift does to the funnel."""
 
 import streamlit as st
 
-from handoff import objectives, ui, whatif_ui
+from handoff import objectives, scenarios_ui, ui, whatif_ui
 
 st.set_page_config(page_title="What-if · Handoff", page_icon="🎚️", layout="wide")
 db = ui.session_database()
-whatif_ui.open_link()
+scenarios_ui.open_link()
 c1, c2 = st.columns([3, 1])
 workshop = c2.toggle("Workshop mode", key="whatif.workshop",
                      help="Hides the controls and the sidebar and enlarges the numbers for a "
@@ -31,7 +31,7 @@ scenario = whatif_ui.controls(workshop)
 whatif_ui.results(baseline, scenario, attainment, quarter, workshop)
 if workshop:
     st.subheader("Scenarios compared")
-    whatif_ui.scenarios(baseline, scenario, workshop=True)
+    scenarios_ui.scenarios(baseline, scenario, workshop=True)
 else:  # only the open tab runs: a slider move recomputes what is on screen
     sensitivity, scenarios = st.tabs(["Sensitivity", "Scenarios"], key="whatif.tab",
                                      on_change="rerun")
@@ -40,4 +40,4 @@ else:  # only the open tab runs: a slider move recomputes what is on screen
             whatif_ui.sensitivity(baseline, scenario)
     if scenarios.open:
         with scenarios:
-            whatif_ui.scenarios(baseline, scenario, workshop=False)
+            scenarios_ui.scenarios(baseline, scenario, workshop=False)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from handoff import export, format, whatif, whatif_ui
+from handoff import export, format, scenarios_ui, whatif, whatif_ui
 from handoff.targets_ui import MAX_TARGETS_BYTES, read_targets
 from handoff.whatif import Scenario
 
@@ -154,14 +154,14 @@ def test_a_hostile_link_shows_the_default_and_says_why(case, text, said):
 def test_a_link_reopens_the_scenario_and_the_scenarios_compared():
     mine = Scenario("Board plan", horizon=4).with_sale_share(0.4)
     compared = (whatif.preset(1.0), Scenario("Half", horizon=4).with_sale_share(0.5))
-    at = _link(whatif_ui.encode(mine, compared))
+    at = _link(scenarios_ui.encode(mine, compared))
     assert at.select_slider(key="whatif.share").value == 0.4
     assert any(m.label == "Revenue, 4 quarters" for m in at.metric)
     at.session_state["whatif.tab"] = "Scenarios"
     at.run()
     assert at.multiselect(key="whatif.compare").value == ["Marketing owns revenue", "Half"]
     link = at.code[0].value  # the share link on the page carries all three again
-    assert whatif_ui.decode(link.split("?scenario=")[1]) == (mine, list(compared))
+    assert scenarios_ui.decode(link.split("?scenario=")[1]) == (mine, list(compared))
 
 
 # --- the what-if tables ---------------------------------------------------------------------

@@ -229,7 +229,7 @@ def test_whatif_save_and_compare_scenarios():
 
 def test_whatif_link_reopens_the_scenario():
     from handoff import whatif
-    from handoff.whatif_ui import encode
+    from handoff.scenarios_ui import encode
 
     scenario = whatif.Scenario("From the room", horizon=6).with_sale_share(0.75)
     at = AppTest.from_file("../pages/5_What_if.py", default_timeout=60)
