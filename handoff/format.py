@@ -114,10 +114,35 @@ class Table:
     kinds: dict[str, str]  # header -> kind
     currency: str | None = None
 
+    def _gappy(self, header: str) -> bool:
+        """A numeric column with missing values: Streamlit's grid writes 'None' in them, so
+        such a column is shown as text, with '—' where there is no number."""
+        return self.kinds[header] in _KINDS and bool(self.frame[header].isna().any())
+
+    def display(self) -> pd.DataFrame:
+        """The frame to put on screen (numbers stay numbers where every row has one)."""
+        out = self.frame.copy()
+        for header, kind in self.kinds.items():
+            if self._gappy(header):
+                out[header] = [self.cell(kind, v) for v in out[header]]
+        return out
+
+    def cell(self, kind: str, value: object) -> str:
+        """One number as text, the way its column's format shows it."""
+        number = _finite(value)
+        if number is None:
+            return "—"
+        return {"count": f"{number:,.0f}", "number": f"{number:,.1f}", "pct": f"{number:.1%}",
+                "points": f"{number:+.1f} pts", "days": f"{number:,.1f}",
+                "hours": f"{number:,.0f}", "ratio": f"{number:.2f}×",
+                "money": money(number, self.currency)}[kind]
+
     def formats(self) -> dict[str, str]:
         """Header -> the display format of each numeric column (printf or a named one)."""
         out = {}
         for header, kind in self.kinds.items():
+            if self._gappy(header):
+                continue
             if kind == "money":
                 out[header] = symbol(self.currency).replace("%", "%%") + "%,.0f"
             elif kind in _KINDS:

@@ -99,5 +99,5 @@ def last_quarter(db: Database, s: metrics.Summary) -> None:
         with cols[n % 3]:
             ui.kpi(f"{label} in {this}", shown_as(value),
                    f"{label} in {this}; {before}: {shown_as(prev)}.",
-                   delta=delta, chart_data=series.iloc[max(0, i - 7): i + 1].fillna(0).tolist(),
+                   delta=delta, chart_data=series.iloc[max(0, i - 7): i + 1].dropna().tolist(),
                    chart_type="line")

@@ -240,7 +240,7 @@ def _column_config(table: format.Table) -> dict:
 
 
 def show_table(table: format.Table, height: int | None = None) -> None:
-    st.dataframe(table.frame, hide_index=True, width="stretch", height=height or "auto",
+    st.dataframe(table.display(), hide_index=True, width="stretch", height=height or "auto",
                  column_config=_column_config(table))
 
 

@@ -172,6 +172,8 @@ def formatted_tables(at: AppTest) -> list[str]:
                 fmt = typed.get("format", "")
                 if not NUMBER_FORMAT.search(str(fmt)):
                     problems.append(f"{name!r} has no number format ({fmt!r})")
+                if values.isna().any():  # the grid writes 'None' in an empty number cell
+                    problems.append(f"{name!r} shows None for a missing number")
             elif values.dtype == object or pd.api.types.is_string_dtype(values):
                 shown = values.dropna().astype(str)
                 if shown.isin(["None", "nan", "NaN", "NaT", "<NA>"]).any():
