@@ -96,7 +96,7 @@ def markdown_text(text: str) -> str:
 _KINDS: dict[str, tuple[str, int | None, str, float]] = {
     "count": ("%,d", 0, "", 1.0),
     "number": ("%,.1f", 2, "", 1.0),
-    "pct": ("percent", 2, " (%)", 100.0),
+    "pct": ("%.1f%%", 2, " (%)", 1.0),  # stored ×100 by table(): '44.8%' everywhere
     "points": ("%+.1f pts", 2, " (points)", 1.0),  # stored ×100 by table()
     "days": ("%,.1f", 1, "", 1.0),
     "hours": ("%,.0f", 1, "", 1.0),
@@ -104,6 +104,7 @@ _KINDS: dict[str, tuple[str, int | None, str, float]] = {
     "money": ("", 2, "", 1.0),  # format depends on the currency
 }
 TEXT_KINDS = ("text", "month", "date")
+NUMBER_KINDS = tuple(_KINDS)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Table:
         number = _finite(value)
         if number is None:
             return "—"
-        return {"count": f"{number:,.0f}", "number": f"{number:,.1f}", "pct": f"{number:.1%}",
+        return {"count": f"{number:,.0f}", "number": f"{number:,.1f}", "pct": f"{number:.1f}%",
                 "points": f"{number:+.1f} pts", "days": f"{number:,.1f}",
                 "hours": f"{number:,.0f}", "ratio": f"{number:.2f}×",
                 "money": money(number, self.currency)}[kind]
@@ -171,7 +172,8 @@ def table(frame: pd.DataFrame, columns: dict[str, tuple[str, str]],
     """Only the listed columns, in this order, under their labels, with their kinds.
 
     `columns` maps a source column to (label, kind); kind is one of count, number, pct,
-    points, days, hours, ratio, money, text, month, date, trend (a list per row, drawn as
+    points, days, hours, ratio, money, text, month, date, trend (pct and points are kept
+    ×100, as they read: 44.8 for 44.8%) (a list per row, drawn as
     a small line; left out of the CSV). Source columns that are absent
     are skipped, so one spec serves tables with and without optional columns.
     """
@@ -182,7 +184,7 @@ def table(frame: pd.DataFrame, columns: dict[str, tuple[str, str]],
         values = frame[source]
         if kind in _KINDS:
             values = pd.to_numeric(values, errors="coerce")
-            if kind == "points":
+            if kind in ("points", "pct"):
                 values = values * 100
         elif kind in ("month", "date"):
             stamps = pd.to_datetime(values, errors="coerce")

@@ -305,6 +305,8 @@ def records_table(rows: pd.DataFrame, unit: str) -> Table:
     columns = {fd.name: (fd.label, kinds.get(fd.kind, "text")) for fd in TABLES[table]}
     if table == "leads":
         columns["stage"] = ("Current stage", "text")
+        if "stage" in rows:
+            rows = rows.assign(stage=rows["stage"].map(lambda s: LEAD_STAGE_LABELS.get(s, s)))
     rows = rows.assign(owner=ui.anonymised(rows["owner"])) if "owner" in rows else rows
     return ui.formatted(rows, {c: columns.get(c, (c.replace("_", " ").capitalize(), "text"))
                                for c in rows.columns})

@@ -234,6 +234,8 @@ def formatted(frame: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> forma
 
 def _column_config(table: format.Table) -> dict:
     config = {h: st.column_config.NumberColumn(format=f) for h, f in table.formats().items()}
+    config.update({h: st.column_config.Column(alignment="right") for h, k in table.kinds.items()
+                   if k in format.NUMBER_KINDS and h not in config})  # numbers with gaps
     config.update({h: st.column_config.LineChartColumn() for h, k in table.kinds.items()
                    if k == "trend"})
     return config

@@ -186,12 +186,12 @@ def test_objectives_show_actuals_and_a_changed_target_changes_attainment():
     at.run()
     assert not at.exception
     row = _kpi(at, "Revenue won")
-    assert row.Attainment == pytest.approx(2.0) and row["Against target"] == "On target"
+    assert row.Attainment == pytest.approx(200.0) and row["Against target"] == "On target"
     at.session_state["objectives.uploaded_targets"] = {"revenue_won": won.amount.sum() * 4}
     at.session_state["objectives.version"] = 2
     at.run()
     row = _kpi(at, "Revenue won")
-    assert row.Attainment == pytest.approx(0.25) and row["Against target"] == "Behind target"
+    assert row.Attainment == pytest.approx(25.0) and row["Against target"] == "Behind target"
 
 
 def test_objectives_name_what_an_upload_lacks():

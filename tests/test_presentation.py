@@ -42,11 +42,11 @@ def test_a_table_has_human_headers_formats_and_a_csv_with_units():
     assert list(t.frame.columns) == ["Segment", "New customers", "Close rate", "Revenue",
                                      "Change"]
     assert t.frame["Segment"].tolist() == ["A", "—"]  # never 'None'
-    assert t.formats() == {"Close rate": "percent", "Revenue": "$%,.0f",
+    assert t.formats() == {"Close rate": "%.1f%%", "Revenue": "$%,.0f",
                            "Change": "%+.1f pts"}
     # a number column with a gap is shown as text: the grid would write 'None' in the gap
     assert t.display()["New customers"].tolist() == ["3", "—"]
-    assert t.display()["Close rate"].tolist() == [0.02254460168129233, 0.5]
+    assert t.display()["Close rate"].tolist() == [2.254460168129233, 50.0]  # as it reads
     csv = t.csv_frame()
     assert list(csv.columns) == ["Segment", "New customers", "Close rate (%)",
                                  "Revenue (USD)", "Change (points)"]
