@@ -17,7 +17,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run Home.py --server.port $(PORT)
 
 test: $(VENV)/.dev
 	bash scripts/ensure-chromium.sh

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run",
         "--disable-dev-shm-usage"]
-PAGES = {"app": "/", "Data": "/Data", "Funnel": "/Funnel", "Close rates": "/Close_rates",
+PAGES = {"Home": "/", "Data": "/Data", "Funnel": "/Funnel", "Close rates": "/Close_rates",
          "Objectives": "/Objectives", "What if": "/What_if"}
 # Opened at /Data, Streamlit's frontend first probes /Data/_stcore/… and falls back to /_stcore/…
 _PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$|favicon")
@@ -63,12 +63,12 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def served() -> Iterator[tuple[subprocess.Popen, str, Path]]:
-    """`streamlit run app.py` on a free loopback port: the process, its address, its log."""
+    """`streamlit run Home.py` on a free loopback port: the process, its address, its log."""
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="handoff-load-")) / "server.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=out, stderr=subprocess.STDOUT)

@@ -34,7 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PAGES = {"Home": "app.py", "Funnel": "pages/2_Funnel.py", "Close rates": "pages/3_Close_rates.py",
+PAGES = {"Home": "Home.py", "Funnel": "pages/2_Funnel.py", "Close rates": "pages/3_Close_rates.py",
          "Objectives": "pages/4_Objectives.py", "What-if": "pages/5_What_if.py"}
 SOURCE = "Referral"
 RANK = {"lead": 1, "mql": 2, "sql": 3, "opportunity": 4, "customer": 5, "evangelist": 6}

@@ -12,6 +12,7 @@ from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from handoff.db import Database, query
 from handoff.filters import Filters
+from handoff.format import p_value
 
 DEFINITIONS = {"closed": "Won ÷ closed (won + lost), deals closed in the period",
                "cohort": "Won ÷ all deals created in the period (open deals count as not won)"}
@@ -84,11 +85,11 @@ def compare(a: pd.Series, b: pd.Series, label: str = "group") -> Comparison:
         test = "two-proportion z-test"
     p = float(p)
     significant = p < 0.05
-    verdict = ("unlikely to be chance" if significant
+    verdict = ("is unlikely to be chance" if significant
                else "could well be chance: the data cannot tell them apart")
     sentence = (f"{a.grp} closes {x[0] / n[0]:.0%} ({x[0]} of {n[0]}) and {b.grp} "
-                f"{x[1] / n[1]:.0%} ({x[1]} of {n[1]}). The difference is {verdict} "
-                f"({test}, p = {p:.3f}).")
+                f"{x[1] / n[1]:.0%} ({x[1]} of {n[1]}). The difference {verdict} "
+                f"({test}, {p_value(p)}).")
     return Comparison(test, p, significant, sentence)
 
 

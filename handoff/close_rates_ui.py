@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, close_rates, metrics, ui
+from handoff import charts, close_rates, format, metrics, ui
 from handoff.db import Database
 from handoff.filters import Filters
 
@@ -33,19 +33,27 @@ def controls(db: Database) -> tuple[str, str, tuple[str, ...]]:
     return by, definition, sales
 
 
-def display_table(rates: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    out = pd.DataFrame({"Rank": rates["rank"], "Group": rates["grp"], "Won": rates["won"],
-                        "Lost": rates["lost"], "Open": rates["open_deals"], "n": rates["n"],
-                        "Close rate": rates["rate"], "95% CI from": rates["ci_low"],
-                        "95% CI to": rates["ci_high"],
-                        "Small sample (<30)": rates["small_sample"],
-                        "Avg deal size": rates["avg_deal_size"],
-                        "Median days to win": rates["median_cycle_days"]})
-    pct = st.column_config.NumberColumn(format="percent")
-    config = {"Close rate": pct, "95% CI from": pct, "95% CI to": pct,
-              "Avg deal size": st.column_config.NumberColumn(format="localized"),
-              "Median days to win": st.column_config.NumberColumn(format="%.0f")}
-    return out, config
+RATE_COLUMNS = {"rank": ("Rank", "count"), "grp": ("Group", "text"), "won": ("Won", "count"),
+                "lost": ("Lost", "count"), "open_deals": ("Still open", "count"),
+                "n": ("Deals counted (n)", "count"), "rate": ("Close rate", "pct"),
+                "ci_low": ("95% CI from", "pct"), "ci_high": ("95% CI to", "pct"),
+                "sample": ("Sample", "text"), "avg_deal_size": ("Average deal size", "money"),
+                "median_cycle_days": ("Median days to win", "days")}
+
+
+def display_table(rates: pd.DataFrame, label: str = "Group") -> format.Table:
+    shown = rates.assign(sample=rates["small_sample"].map({True: "Fewer than 30 deals",
+                                                           False: "30 deals or more"}))
+    columns = {**RATE_COLUMNS, "grp": (label, "text")}
+    return ui.formatted(shown, columns)
+
+
+def in_time_order(rates: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Quarters read in time order, '(no date)' last; other groupings keep their rank."""
+    if by != "quarter":
+        return rates
+    return rates.assign(undated=rates["grp"].str.startswith("(")).sort_values(
+        ["undated", "grp"]).drop(columns="undated").reset_index(drop=True)
 
 
 def compare_section(rates: pd.DataFrame) -> None:
@@ -54,14 +62,17 @@ def compare_section(rates: pd.DataFrame) -> None:
         st.info("Only one group here: choose another grouping or a longer period.")
         return
     c1, c2 = st.columns(2)
-    a = c1.selectbox("First", groups, index=0, key="cr.cmp.a")
-    b = c2.selectbox("Second", groups, index=1, key="cr.cmp.b")
+    ui.seeded("cr.cmp.a", groups, groups[0])
+    ui.seeded("cr.cmp.b", groups, groups[1])
+    a = c1.selectbox("First", groups, key="cr.cmp.a")
+    b = c2.selectbox("Second", groups, key="cr.cmp.b")
     if a == b:
         st.info("Choose two different groups.")
         return
     result = close_rates.compare(rates.set_index("grp", drop=False).loc[a],
                                  rates.set_index("grp", drop=False).loc[b])
-    st.markdown(f"**{result.sentence}**")
+    result = result.sentence
+    st.markdown(f"**{format.markdown_text(result)}**")
     st.caption("Fisher's exact test is used when a group is small (any expected count under "
                "5); otherwise the two-proportion z-test. p < 0.05 is called unlikely to be "
                "chance. To compare periods, group by quarter.")
@@ -72,6 +83,18 @@ def cycle_section(db: Database, f: Filters, by: str, sales_sources: tuple[str, .
     if cycle.empty:
         st.info("No won deals with both a created and a close date in this period.")
         return
+    if by in ("owner", "manager"):
+        cycle = cycle.assign(grp=ui.anonymised(cycle["grp"],
+                                               "Rep" if by == "owner" else "Manager"))
     st.caption("Bar: the middle half of won deals; tick: the median; line: up to the 90th "
                "percentile.")
-    ui.chart_with_downloads(charts.sales_cycle_box(cycle), cycle, "sales_cycle", "cr.cycle.dl")
+    label = close_rates.GROUPS[by]
+    ui.chart_with_downloads(
+        charts.sales_cycle_box(cycle, time_order=by == "quarter"),
+        ui.formatted(cycle, {"grp": (label, "text"), "won": ("Won deals", "count"),
+                             "p25_days": ("25% within (days)", "days"),
+                             "median_days": ("Median days", "days"),
+                             "p75_days": ("75% within (days)", "days"),
+                             "p90_days": ("90% within (days)", "days")}),
+        "sales_cycle", "cr.cycle.dl", title=f"Sales cycle by {label.lower()}",
+        context=("Days from created to won, deals won in the period",))

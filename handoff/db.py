@@ -54,6 +54,7 @@ class Database:
     fields_present: dict[str, frozenset[str]]
     sources: tuple[Source, ...] = ()
     notes: tuple[str, ...] = ()
+    currency: str | None = None  # ISO code inferred from the amounts' symbols; None: unknown
     shared: bool = False  # the demo: one database for every session, never closed by one
     closed: bool = False
     facts: dict[str, object] = field(default_factory=dict, repr=False)

@@ -1,8 +1,15 @@
-"""Files a user downloads: CSV that a spreadsheet cannot mistake for formulas."""
+"""Files a user downloads: CSV that a spreadsheet cannot mistake for formulas, and charts
+that carry their own context (title, filters, period, data source) in the app's colours."""
 
 from __future__ import annotations
 
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
 import pandas as pd
+
+THEME_FILE = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,6 +38,34 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
                 out.loc[starts, column] = out.loc[starts, column].map(neutralised)
     out.columns = [neutralised(str(c)) for c in out.columns]
     return out.to_csv(index=False).encode("utf-8-sig")
+
+
+@lru_cache(maxsize=1)
+def theme() -> dict[str, object]:
+    """The app's theme from .streamlit/config.toml: Streamlit applies it on screen, but the
+    offline renderer does not know it, so exported charts carry it in their config."""
+    with open(THEME_FILE, "rb") as f:
+        return tomllib.load(f).get("theme", {})
+
+
+def presentable(spec: dict, title: str, lines: list[str]) -> dict:
+    """A chart spec for a deck: its title, the lines that say what it shows (filters,
+    period, data source) as a subtitle, and the app's colours and font."""
+    t = theme()
+    colours = list(t.get("chartCategoricalColors") or [])
+    primary = str(t.get("primaryColor") or (colours[0] if colours else "#2563eb"))
+    font = str(t.get("font") or "sans-serif")
+    out = dict(spec)
+    out["title"] = {"text": title, "subtitle": lines, "anchor": "start", "fontSize": 16,
+                    "subtitleFontSize": 11, "subtitleColor": "#475569", "offset": 12}
+    out["background"] = "white"
+    out["padding"] = 16
+    config = dict(out.get("config") or {})
+    config.update({"font": font, "mark": {"color": primary}})
+    if colours:
+        config["range"] = {**config.get("range", {}), "category": colours}
+    out["config"] = config
+    return out
 
 
 def png_from_spec(spec: str) -> bytes:

@@ -23,6 +23,8 @@ DEAL_BREAKDOWNS = {"none": "No breakdown", "source": "Lead source", "segment": "
                    "owner": "Owner (rep)", "product": "Product"}
 UNITS = {"leads": "Leads", "accounts": "Accounts", "deals": "Deals"}
 ARTICLE_STAGES = ("awareness", "consideration", "sale", "loyalty", "advocacy")
+FIVE_STAGES = ("The five stages: awareness (visits) → consideration (leads) → sale (customers) "
+               "→ loyalty (customers retained) → advocacy (evangelists and referrers).")
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class FunnelRequest:
     view: str = "cohort"
     window_days: int = 0
     breakdown: str = "none"
-    collapse: bool = False  # the five stages of the articles instead of the CRM stages
+    collapse: bool = False  # the five funnel stages (awareness … advocacy), not CRM stages
     lost_after: int | None = None  # deals: stage position lost deals are counted to
 
 
@@ -51,7 +53,7 @@ def funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
     if req.unit == "deals":
         return deal_funnel(db, f, req)
     if req.collapse:
-        return article_funnel(db, f)
+        return article_funnel(db, f, req.breakdown)
     return lead_funnel(db, f, req)
 
 
@@ -90,7 +92,10 @@ def lead_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
                          "as having passed every earlier stage.")
     table = _complete(raw, [(s, LEAD_STAGES.index(s) + 1) for s in present])
     table["label"] = table["stage"].map(LEAD_STAGE_LABELS)
-    has_money = db.has("deals", "amount") and bool(metrics.lead_deal_links(db).linked)
+    # Revenue follows a cohort's leads to their won deals; stage events in a period have no
+    # revenue of their own, so the in-period view has no money columns.
+    has_money = (req.view == "cohort" and db.has("deals", "amount")
+                 and bool(metrics.lead_deal_links(db).linked))
     table = with_conversion(table)
     steps = query(db, "funnel_step_days", **f.params()) if req.view == "cohort" else None
     return Funnel(table, headline(table, steps, req.unit), notes, has_money)
@@ -133,26 +138,38 @@ def deal_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
     if req.breakdown != "none":
         notes.append(f"Breakdown values are each deal's own {req.breakdown}.")
     table = with_conversion(table)
-    return Funnel(table, headline(table, None, "deals"), notes, db.has("deals", "amount"))
+    return Funnel(table, deal_headline(table), notes, db.has("deals", "amount"))
 
 
-def article_funnel(db: Database, f: Filters) -> Funnel:
-    row = query(db, "funnel_articles", **f.params(), include_undated=f.all_time).iloc[0]
-    stages = [("awareness", row.awareness if row.awareness_rows else None),
-              ("consideration", row.consideration), ("sale", row.sale),
-              ("loyalty", row.loyalty if row.linked_customers else None),
-              ("advocacy", row.advocacy)]
-    notes = ["The five stages of the articles: consideration counts leads created in the "
-             "period; sale, loyalty and advocacy follow those leads."]
-    missing = [name for name, n in stages if n is None]
-    if "awareness" in missing:
+def article_funnel(db: Database, f: Filters, breakdown: str = "none") -> Funnel:
+    """The five funnel stages for leads created in the period, optionally per group.
+    Awareness (visits) can be split by source only: visits have a channel, not a segment."""
+    raw = query(db, "funnel_articles", **f.params(), breakdown=breakdown,
+                include_undated=f.all_time)
+    if raw.empty:
+        raw = pd.DataFrame({"grp": ["All"], "awareness": [0], "awareness_rows": [0],
+                            "consideration": [0], "sale": [0], "loyalty": [0],
+                            "advocacy": [0], "linked_customers": [0]})
+    notes = [FIVE_STAGES + " Consideration counts the leads created in the period; sale, "
+             "loyalty and advocacy follow those leads."]
+    has_awareness = bool(raw["awareness_rows"].sum())
+    has_loyalty = bool(raw["linked_customers"].sum())
+    if not db.row_counts.get("awareness"):
         notes.append("Awareness needs an awareness file (visits or impressions per period).")
-    if "loyalty" in missing:
+    elif breakdown not in ("none", "source"):
+        has_awareness = False
+        notes.append(f"Awareness is left out: visits have a channel but no {breakdown}.")
+    if not has_loyalty:
         notes.append("Loyalty needs a customers file linked to the leads by lead id.")
-    shown = [(name, int(n)) for name, n in stages if n is not None]
-    table = pd.DataFrame({"grp": "All", "stage": [s for s, _ in shown],
-                          "position": range(1, len(shown) + 1),
-                          "entities": [n for _, n in shown]})
+    if breakdown != "none":
+        notes.append(f"Breakdown values are each lead's own {breakdown}"
+                     + (" (visits by their channel)." if has_awareness else "."))
+    stages = [s for s in ARTICLE_STAGES
+              if (s != "awareness" or has_awareness) and (s != "loyalty" or has_loyalty)]
+    long = raw.melt(id_vars=["grp"], value_vars=stages, var_name="stage",
+                    value_name="entities")
+    long["position"] = long["stage"].map({s: i for i, s in enumerate(stages, start=1)})
+    table = _complete(long, list(zip(stages, range(1, len(stages) + 1), strict=True)))
     table["label"] = table["stage"].str.capitalize()
     table = with_conversion(table)
     return Funnel(table, headline(table, None, "counted"), notes, False)
@@ -208,6 +225,30 @@ def headline(table: pd.DataFrame, steps: pd.DataFrame | None, unit: str) -> list
             lines.append(f"Slowest step: {labels[slow.position - 1]} → {labels[slow.position]}"
                          f", median {slow.median_days:.0f} days (75% within "
                          f"{slow.p75_days:.0f}, 90% within {slow.p90_days:.0f}).")
+    return lines
+
+
+def deal_headline(table: pd.DataFrame) -> list[str]:
+    """Where deals stop, with lost and still open apart: an open deal has not dropped."""
+    whole = table.groupby(["stage", "position", "label"], as_index=False)[
+        ["entities", "lost_here", "open_here"]].sum().sort_values("position")
+    if len(whole) < 2 or not whole.entities.iloc[0]:
+        return []
+    first, last = whole.iloc[0], whole.iloc[-1]
+    lost, still = int(whole.lost_here.sum()), int(whole.open_here.sum())
+    n = int(first.entities)
+    lines = [f"Of {n:,} deals: {int(last.entities):,} won ({last.entities / n:.0%}), "
+             f"{lost:,} lost ({lost / n:.0%}) and {still:,} still open ({still / n:.0%}). "
+             "Open deals are not counted as dropped: they may still close."]
+    steps = with_conversion(whole.assign(grp="All")).iloc[1:]
+    worst = steps.loc[steps["from_previous"].idxmin()]
+    before = whole[whole.position < worst.position].iloc[-1]
+    if before.position != first.position or len(whole) > 2:
+        lines.append(f"Biggest drop: {before.label} → {worst.label}. Of "
+                     f"{int(before.entities):,} deals at {before.label}, "
+                     f"{int(worst.entities):,} reached {worst.label}; "
+                     f"{int(before.lost_here):,} were lost there and "
+                     f"{int(before.open_here):,} are still open there.")
     return lines
 
 

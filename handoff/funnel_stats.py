@@ -9,9 +9,52 @@ import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from handoff.db import Database, query
-from handoff.filters import Filters
+from handoff.filters import EARLIEST, LATEST, Filters
 from handoff.funnel import FunnelRequest, funnel
 from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGES
+
+ARTICLE_AS_LEAD = {"consideration": "lead", "sale": "customer", "advocacy": "evangelist"}
+
+
+def step_days(db: Database, req: FunnelRequest) -> dict[str, float]:
+    """The typical (median) days each step of this funnel needs, over all the data, keyed by
+    the step's name ("MQL → SQL"). A cohort step counts from the leads' creation (a lead
+    created on the period's last day must get through every step before it); an in-period
+    step takes its own time; a deal step, the median days from created to won."""
+    everything = Filters(EARLIEST, LATEST, all_time=True)
+    table = funnel(db, everything, FunnelRequest(req.unit, req.view, 0, "none", req.collapse,
+                                                 req.lost_after)).table
+    stages = table.sort_values("position")
+    names = [f"{a} → {b}" for a, b in zip(stages.label.iloc[:-1], stages.label.iloc[1:],
+                                          strict=True)]
+    if req.unit == "deals":
+        cycle = query(db, "sales_cycle", **everything.params(), by="none", sales_sources=[])
+        median = float(cycle.median_days.iloc[0]) if len(cycle) and pd.notna(
+            cycle.median_days.iloc[0]) else None
+        return {n: median for n in names} if median is not None else {}
+    steps = query(db, "funnel_step_days", **everything.params())
+    own = {int(r.position): float(r.median_days) for r in steps.itertuples()
+           if pd.notna(r.median_days)}
+    cumulative, total = {}, 0.0
+    for position in range(2, len(LEAD_STAGES) + 1):
+        total += own.get(position, 0.0)
+        cumulative[position] = total
+    out = {}
+    for name, stage in zip(names, stages.stage.iloc[1:], strict=True):
+        lead_stage = ARTICLE_AS_LEAD.get(stage, stage) if req.collapse else stage
+        if lead_stage not in LEAD_STAGES or lead_stage == "lead":
+            continue
+        position = LEAD_STAGES.index(lead_stage) + 1
+        days = own.get(position) if req.view == "in_period" and not req.collapse \
+            else cumulative.get(position)
+        if days:
+            out[name] = days
+    return out
+
+
+def overlap_days(a: Filters, b: Filters) -> int:
+    """Days two periods share (0 when they do not overlap)."""
+    return max((min(a.end, b.end) - max(a.start, b.start)).days + 1, 0)
 
 
 def compare_periods(db: Database, current: Filters, other: Filters,
@@ -19,7 +62,9 @@ def compare_periods(db: Database, current: Filters, other: Filters,
     """Per step, conversion in each period, the change in points and its 95% interval.
 
     The interval is Newcombe's (hybrid Wilson score) for a difference of two independent
-    proportions: sound for small counts, where the simple Wald interval is not.
+    proportions: sound for small counts, where the simple Wald interval is not. A step is
+    still maturing when a period ended fewer than the step's typical days before the
+    data's last date: its conversion will still rise, so it gets no verdict.
     """
     req = FunnelRequest(req.unit, req.view, req.window_days, "none", req.collapse,
                         req.lost_after)
@@ -41,6 +86,15 @@ def compare_periods(db: Database, current: Filters, other: Filters,
     for column in ("change", "ci_low", "ci_high"):
         if column not in out:
             out[column] = None
+    needs = step_days(db, req)
+    last = query(db, "home_summary").iloc[0]
+    as_of = max((pd.Timestamp(d) for d in (last.last_lead_at, last.last_deal_at)
+                 if pd.notna(d)), default=None)
+    latest_end = max(current.end, other.end)
+    waited = (as_of.date() - latest_end).days if as_of is not None else None
+    out["needs_days"] = [needs.get(step) for step in out["step"]] if len(out) else []
+    out["maturing"] = [waited is not None and d is not None and waited < d
+                       for d in out["needs_days"]] if len(out) else []
     out["verdict"] = [_verdict(r) for r in out.itertuples()]
     return out
 
@@ -55,6 +109,8 @@ def _steps(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _verdict(r) -> str:
+    if r.maturing:
+        return "still maturing"
     if r.change is None or pd.isna(r.change):
         return "not enough data"
     if r.ci_low > 0:

@@ -1,15 +1,26 @@
-"""The Funnel page's controls and tables (the page itself stays a short script)."""
+"""The Funnel page's controls, chart, tables and tabs (the page itself stays a short script)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, funnel, funnel_stats, ui
+from handoff import charts, format, funnel, funnel_stats, metrics, ui
 from handoff.db import Database
 from handoff.filters import Filters
+from handoff.format import Table
 from handoff.funnel import Funnel, FunnelRequest
-from handoff.schema import LEAD_STAGE_LABELS
+from handoff.schema import LEAD_STAGE_LABELS, TABLES
+
+FUNNEL_COLUMNS = {"grp": ("Group", "text"), "label": ("Stage", "text"),
+                  "entities": ("Count", "count"), "from_previous": ("From previous", "pct"),
+                  "from_first": ("From first", "pct"), "drop": ("Drop-off", "count"),
+                  "drop_pct": ("Drop-off %", "pct"), "lost_here": ("Lost here", "count"),
+                  "open_here": ("Still open here", "count"),
+                  "amount": ("Pipeline amount", "money"), "revenue_won": ("Revenue won", "money"),
+                  "margin_won": ("Margin won", "money")}
 
 
 def request(db: Database) -> FunnelRequest:
@@ -19,8 +30,8 @@ def request(db: Database) -> FunnelRequest:
     if not units:
         return FunnelRequest()
     collapse = "leads" in units and st.toggle(
-        "Show the five stages of the articles", key="funnel.collapse",
-        help="Awareness → consideration → sale → loyalty → advocacy, instead of CRM stages.")
+        "Show the five funnel stages", key="funnel.collapse", help=funnel.FIVE_STAGES
+        + " Off: the CRM stages (lead → MQL → SQL → opportunity → customer → evangelist).")
     c1, c2, c3, c4 = st.columns(4)
     unit = c1.radio("Count", units, format_func=funnel.UNITS.get, key="funnel.unit",
                     horizontal=True, help="Accounts counts each company once.")
@@ -29,8 +40,10 @@ def request(db: Database) -> FunnelRequest:
                                  format_func=funnel.DEAL_BREAKDOWNS.get, key="funnel.dbreak")
         return FunnelRequest(unit="deals", breakdown=breakdown,
                              lost_after=st.session_state.get("funnel.lost_after"))
+    breakdown = c4.selectbox("Breakdown", list(funnel.LEAD_BREAKDOWNS),
+                             format_func=funnel.LEAD_BREAKDOWNS.get, key="funnel.lbreak")
     if collapse:
-        return FunnelRequest(unit=unit, collapse=True)
+        return FunnelRequest(unit=unit, collapse=True, breakdown=breakdown)
     view = c2.radio("Way to count", list(funnel.VIEWS), key="funnel.view",
                     format_func=lambda v: funnel.VIEWS[v].split(":")[0], horizontal=True,
                     help="\n\n".join(funnel.VIEWS.values()))
@@ -40,8 +53,6 @@ def request(db: Database) -> FunnelRequest:
                                  key="funnel.window",
                                  help="Count a stage only when reached within this many days "
                                       "of the previous stage.")
-    breakdown = c4.selectbox("Breakdown", list(funnel.LEAD_BREAKDOWNS),
-                             format_func=funnel.LEAD_BREAKDOWNS.get, key="funnel.lbreak")
     return FunnelRequest(unit=unit, view=view, window_days=int(window), breakdown=breakdown)
 
 
@@ -51,74 +62,170 @@ def lost_after_control(result: Funnel) -> None:
     open_stages = stages.iloc[:-1]
     if len(open_stages) < 2 or not any("no stage history" in n for n in result.notes):
         return
-    st.selectbox("Lost deals (no stage history) dropped after", open_stages.position.tolist(),
-                 index=len(open_stages) - 1, key="funnel.lost_after",
+    positions = open_stages.position.tolist()
+    ui.seeded("funnel.lost_after", positions, positions[-1])
+    st.selectbox("Lost deals (no stage history) dropped after", positions,
+                 key="funnel.lost_after",
                  format_func=dict(zip(stages.position, stages.label, strict=True)).get)
 
 
-def display_table(result: Funnel) -> tuple[pd.DataFrame, dict]:
-    """The table behind the chart, with readable headers and formats."""
+def shown_table(result: Funnel, req: FunnelRequest) -> pd.DataFrame:
+    """The funnel table as shown: owners anonymised when asked to."""
     t = result.table
-    out = pd.DataFrame({"Group": t["grp"], "Stage": t["label"], "Count": t["entities"],
-                        "From previous": t["from_previous"], "From first": t["from_first"],
-                        "Drop-off": t["drop"], "Drop-off %": t["drop_pct"]})
-    if "lost_here" in t:
-        out["Lost here"] = t["lost_here"].astype("int64")
-        out["Still open here"] = t["open_here"].astype("int64")
-    if result.has_money:
-        if "amount" in t:
-            out["Pipeline amount"] = t["amount"]
-        out["Revenue won"] = t["revenue_won"]
-        if t["margin_won"].notna().any():
-            out["Margin won"] = t["margin_won"]
+    return t.assign(grp=ui.anonymised(t["grp"])) if req.breakdown == "owner" else t
+
+
+def display_table(result: Funnel, req: FunnelRequest) -> Table:
+    """The table behind the chart, with readable headers and formats."""
+    t = shown_table(result, req)
+    columns = dict(FUNNEL_COLUMNS)
     if t["grp"].nunique() == 1:
-        out = out.drop(columns="Group")
-    pct = st.column_config.NumberColumn(format="percent")
-    money = st.column_config.NumberColumn(format="localized")
-    config = {"From previous": pct, "From first": pct, "Drop-off %": pct,
-              "Pipeline amount": money, "Revenue won": money, "Margin won": money}
-    return out, config
+        del columns["grp"]
+    if not result.has_money:
+        for key in ("amount", "revenue_won", "margin_won"):
+            columns.pop(key)
+    elif "margin_won" in t and not t["margin_won"].notna().any():
+        columns.pop("margin_won")
+    return ui.formatted(t, columns)
+
+
+def _describe(req: FunnelRequest) -> str:
+    what = funnel.UNITS[req.unit] + (", the five funnel stages" if req.collapse else "")
+    if req.unit != "deals" and not req.collapse:
+        what += ", " + funnel.VIEWS[req.view].lower()
+    breakdown = (funnel.DEAL_BREAKDOWNS if req.unit == "deals" else funnel.LEAD_BREAKDOWNS)
+    if req.breakdown != "none":
+        what += f", by {breakdown[req.breakdown].lower()}"
+    return what
+
+
+def main_section(db: Database, f: Filters, req: FunnelRequest, result: Funnel) -> None:
+    """Headline, chart and table; a click on a stage opens its records below the chart."""
+    for line in result.headline:
+        st.markdown(f"**{format.markdown_text(line)}**")
+    for note in result.notes:
+        st.caption(note)
+    lost_after_control(result)
+    layout = "side_by_side"
+    if result.table["grp"].nunique() > 1:
+        layout = st.radio("Layout", ["side_by_side", "small_multiples"], horizontal=True,
+                          format_func=lambda v: v.replace("_", " ").capitalize(),
+                          key="funnel.layout")
+    selectable = not req.collapse
+    if selectable:
+        st.caption("Click a stage's bar to see its records.")
+    event = ui.chart_with_downloads(
+        charts.funnel_bars(shown_table(result, req), layout, selectable=selectable),
+        display_table(result, req), "funnel", "funnel.dl", title="Funnel",
+        context=(f"Counting: {_describe(req)}",),
+        on_select="rerun" if selectable else None, selection="stage" if selectable else None)
+    position = picked_stage(event)
+    stages = result.table.drop_duplicates("position").set_index("position")["label"]
+    if position is not None and position in stages.index:
+        st.markdown(f"**Records at {stages[position]}** (the stage you clicked)")
+        records_panel(db, f, req, position, "funnel.click")
+
+
+def picked_stage(event: object) -> int | None:
+    """The stage position a click on the chart selected, if any."""
+    try:
+        points = event["selection"]["stage"]  # type: ignore[index]
+    except (KeyError, TypeError, IndexError):
+        return None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return None
+    value = points[0].get("position")
+    return int(value) if isinstance(value, int | float) else None
+
+
+def _last_complete(as_of: pd.Timestamp, freq: str) -> tuple[dt.date, dt.date]:
+    period = (as_of + pd.Timedelta(days=1)).to_period(freq) - 1
+    return period.start_time.date(), period.end_time.date()
+
+
+def _span(f: Filters) -> str:
+    return f"{f.start:%d %b %Y} – {f.end:%d %b %Y}"
 
 
 def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
-    """This period against another, per step, with a verdict a room can trust."""
-    choice = st.radio("Compare with", ["previous", "year", "custom"], horizontal=True,
-                      key="funnel.compare",
-                      format_func={"previous": "The period just before",
-                                   "year": "The same period a year earlier",
-                                   "custom": "A period I choose"}.get)
-    other = f.previous() if choice == "previous" else f.year_earlier()
+    """This period against another, per step, with a verdict a room can trust: only on
+    periods that do not overlap, and not on steps that have not had time to happen."""
+    summary: metrics.Summary = ui.computed(db, metrics.home_summary)
+    if summary.last_date is None:
+        st.info("Comparing periods needs dated records.")
+        return
+    choices = {"sidebar": f}
+    for freq, name in (("Q", "quarter"), ("M", "month")):
+        start, end = _last_complete(summary.last_date, freq)
+        choices[name] = Filters(start, end, f.sources, f.segments, f.owners)
+    names = {"sidebar": "The date range in the sidebar", "quarter": "The last complete quarter",
+             "month": "The last complete month"}
+    c1, c2 = st.columns(2)
+    # keyed by whether the sidebar covers all the data: choosing a range there makes it
+    # the period compared, until another one is picked here
+    this_key = f"funnel.compare.this.{f.all_time}"
+    ui.seeded(this_key, list(choices), "quarter" if f.all_time else "sidebar")
+    which = c1.selectbox("This period", list(choices), key=this_key,
+                         format_func=lambda k: f"{names[k]} ({_span(choices[k])})",
+                         help="The sidebar's range covers all the data by default, and the "
+                              "period before all the data is empty: compare a quarter then.")
+    this = choices[which]
+    before = this.previous()
+    if which in ("quarter", "month"):  # the calendar quarter or month before
+        period = pd.Timestamp(this.start).to_period("Q" if which == "quarter" else "M") - 1
+        before = Filters(period.start_time.date(), period.end_time.date(), f.sources,
+                         f.segments, f.owners)
+    others = {"previous": before, "year": this.year_earlier()}
+    labels = {"previous": "The period just before", "year": "The same period a year earlier",
+              "custom": "A period I choose"}
+    choice = c2.radio("Compare with", ["previous", "year", "custom"], key="funnel.compare",
+                      format_func=lambda k: labels[k] + (f" ({_span(others[k])})"
+                                                         if k in others else ""))
+    other = others.get(choice, before)
     if choice == "custom":
-        picked = st.date_input("Compared period", (other.start, other.end),
-                               key="funnel.compare.range")
+        if "funnel.compare.range" not in st.session_state:
+            st.session_state["funnel.compare.range"] = (other.start, other.end)
+        picked = st.date_input("Compared period", key="funnel.compare.range")
         if isinstance(picked, tuple) and len(picked) == 2:
             other = Filters(picked[0], picked[1], f.sources, f.segments, f.owners)
-    st.caption(f"This period: {f.start:%d %b %Y} – {f.end:%d %b %Y}; compared with "
-               f"{other.start:%d %b %Y} – {other.end:%d %b %Y}. Each change has a 95% "
-               "interval (Newcombe): when it crosses zero, the change is within noise.")
-    table = ui.computed(db, funnel_stats.compare_periods, f, other, req)
-    shown = table.dropna(subset=["change"])
-    for r in shown.itertuples():
-        if r.verdict != "within noise":
-            st.markdown(f"**{r.step}: {r.this_rate:.1%} against {r.other_rate:.1%} "
-                        f"({r.change * 100:+.1f} points, 95% CI {r.ci_low * 100:+.1f} to "
-                        f"{r.ci_high * 100:+.1f}): {r.verdict}.**")
-    if shown.empty:
-        st.info("Not enough data in one of the two periods to compare. Choose a shorter date "
-                "range in the sidebar (a quarter, say) to compare it with the one before.")
+    shared = funnel_stats.overlap_days(this, other)
+    if shared:
+        st.warning(f"These periods overlap ({_span(this)} and {_span(other)} share {shared:,} "
+                   "days): the same records would be in both, so no interval or verdict can "
+                   "be given. Choose periods that do not overlap.")
         return
-    out = table.rename(columns={"step": "Step", "this_rate": "This period",
-                                "other_rate": "Compared period", "change": "Change",
-                                "ci_low": "95% CI from", "ci_high": "95% CI to",
-                                "verdict": "Verdict", "this_n": "This n",
-                                "other_n": "Compared n"})
-    out = out[["Step", "This period", "This n", "Compared period", "Compared n", "Change",
-               "95% CI from", "95% CI to", "Verdict"]]
-    pct = st.column_config.NumberColumn(format="percent")
+    st.caption(f"This period: {_span(this)}; compared with {_span(other)}. Each change has "
+               "a 95% interval (Newcombe): when it crosses zero, the change is within noise.")
+    table = ui.computed(db, funnel_stats.compare_periods, this, other, req)
+    judged = table[(table["verdict"] != "still maturing") & table["change"].notna()]
+    for r in judged.itertuples():
+        if r.verdict != "within noise":
+            st.markdown("**" + format.markdown_text(
+                f"{r.step}: {r.this_rate:.1%} against {r.other_rate:.1%} "
+                f"({r.change * 100:+.1f} points, 95% CI {r.ci_low * 100:+.1f} to "
+                f"{r.ci_high * 100:+.1f}): {r.verdict}.") + "**")
+    maturing = table[table["maturing"]]
+    if len(maturing):
+        waited = (summary.last_date.date() - max(this.end, other.end)).days
+        st.caption("Still maturing, so left out of the verdict: " + "; ".join(
+            f"{r.step} (typically {r.needs_days:,.0f} days)" for r in maturing.itertuples())
+            + f". The period ended {waited:,} days before the data's last date "
+            f"({summary.last_date:%d %b %Y}): these conversions will still rise.")
+    if judged.empty and maturing.empty:
+        st.info("Not enough data in one of the two periods to compare. Choose a period with "
+                "records in both (a quarter, say).")
+        return
+    out = ui.formatted(table, {
+        "step": ("Step", "text"), "this_rate": ("This period", "pct"),
+        "this_n": ("This n", "count"), "other_rate": ("Compared period", "pct"),
+        "other_n": ("Compared n", "count"),
+        "change": ("Change", "points"), "ci_low": ("95% CI from", "points"),
+        "ci_high": ("95% CI to", "points"), "verdict": ("Verdict", "text"),
+        "needs_days": ("Typical days for the step", "days")})
     ui.chart_with_downloads(charts.period_change(table), out, "funnel_period_change",
-                            "funnel.cmp.dl", column_config={c: pct for c in (
-                                "This period", "Compared period", "Change", "95% CI from",
-                                "95% CI to")})
+                            "funnel.cmp.dl", title="Change in conversion per step",
+                            context=(f"{_span(this)} against {_span(other)}",
+                                     f"Counting: {_describe(req)}"))
 
 
 def time_section(db: Database, f: Filters) -> None:
@@ -130,12 +237,12 @@ def time_section(db: Database, f: Filters) -> None:
                 "HubSpot's 'Became a … Date' columns).")
         return
     c1, c2 = st.columns(2)
+    ui.seeded("funnel.ttc.from", dated[:-1], dated[0])
     start = c1.selectbox("From", dated[:-1], format_func=LEAD_STAGE_LABELS.get,
                          key="funnel.ttc.from")
     later = dated[dated.index(start) + 1:]
-    end = c2.selectbox("To", later, format_func=LEAD_STAGE_LABELS.get, key="funnel.ttc.to",
-                       index=len(later) - 1 if "customer" not in later
-                       else later.index("customer"))
+    ui.seeded("funnel.ttc.to", later, "customer" if "customer" in later else later[-1])
+    end = c2.selectbox("To", later, format_func=LEAD_STAGE_LABELS.get, key="funnel.ttc.to")
     t = ui.computed(db, funnel_stats.time_to_convert, f, start, end)
     cols = st.columns(4)
     with cols[0]:
@@ -152,8 +259,11 @@ def time_section(db: Database, f: Filters) -> None:
                + (f"; {t.converted_undated:,} reached it without usable dates." if
                   t.converted_undated else "."))
     if len(t.weeks):
-        ui.chart_with_downloads(charts.time_to_convert_weeks(t.weeks), t.weeks,
-                                "time_to_convert", "funnel.ttc.dl")
+        step = f"{LEAD_STAGE_LABELS[start]} → {LEAD_STAGE_LABELS[end]}"
+        ui.chart_with_downloads(
+            charts.time_to_convert_weeks(t.weeks),
+            ui.formatted(t.weeks, {"week": ("Weeks taken", "count"), "leads": ("Leads", "count")}),
+            "time_to_convert", "funnel.ttc.dl", title=f"Time to convert: {step}")
 
 
 def trend_section(db: Database, f: Filters) -> None:
@@ -164,8 +274,15 @@ def trend_section(db: Database, f: Filters) -> None:
         st.caption("Each point is the leads that entered in one month; faded points are "
                    "cohorts still maturing (younger than the usual lead → customer time), "
                    "whose conversion will still rise.")
-        ui.chart_with_downloads(charts.cohort_trend(trend), trend, "cohort_trend",
-                                "funnel.trend.dl")
+        shown = trend.assign(maturing=trend["maturing"].map({True: "Still maturing",
+                                                             False: "Mature"}))
+        ui.chart_with_downloads(
+            charts.cohort_trend(trend),
+            ui.formatted(shown, {"month": ("Cohort month", "month"), "step": ("Step", "text"),
+                                 "rate": ("Conversion", "pct"),
+                                 "entered": ("Entered the step", "count"),
+                                 "maturing": ("Cohort", "text")}),
+            "cohort_trend", "funnel.trend.dl", title="Conversion by monthly cohort")
     st.markdown("**Market capacity: cumulative new customers per segment**")
     cap = ui.computed(db, funnel_stats.capacity, f)
     if cap.empty:
@@ -173,7 +290,37 @@ def trend_section(db: Database, f: Filters) -> None:
         return
     st.caption("When a segment's line flattens, it is running out of new customers: sales "
                "there will stall whatever the funnel above it does.")
-    ui.chart_with_downloads(charts.capacity(cap), cap, "market_capacity", "funnel.cap.dl")
+    ui.chart_with_downloads(
+        charts.capacity(cap),
+        ui.formatted(cap, {"month": ("Month", "month"), "segment": ("Segment", "text"),
+                           "new_customers": ("New customers", "count"),
+                           "cumulative": ("Cumulative new customers", "count")}),
+        "market_capacity", "funnel.cap.dl", title="Market capacity: cumulative new customers")
+
+
+def records_table(rows: pd.DataFrame, unit: str) -> Table:
+    """Records with the field names people know, owners anonymised when asked to."""
+    table = "deals" if unit == "deals" else "leads"
+    kinds = {"timestamp": "date", "number": "money", "integer": "count"}
+    columns = {fd.name: (fd.label, kinds.get(fd.kind, "text")) for fd in TABLES[table]}
+    if table == "leads":
+        columns["stage"] = ("Current stage", "text")
+        if "stage" in rows:
+            rows = rows.assign(stage=rows["stage"].map(lambda s: LEAD_STAGE_LABELS.get(s, s)))
+    rows = rows.assign(owner=ui.anonymised(rows["owner"])) if "owner" in rows else rows
+    return ui.formatted(rows, {c: columns.get(c, (c.replace("_", " ").capitalize(), "text"))
+                               for c in rows.columns})
+
+
+def records_panel(db: Database, f: Filters, req: FunnelRequest, position: int,
+                  key: str) -> None:
+    which = st.radio("Records", ["reached", "dropped"], horizontal=True, key=f"{key}.which",
+                     format_func={"reached": "Reached this stage",
+                                  "dropped": "Stopped at this stage"}.get)
+    rows = ui.computed(db, funnel.records, f, req, position, which)
+    st.caption(f"{len(rows):,} record(s)" + (" (first 50,000)" if len(rows) >= 50_000 else ""))
+    ui.table_with_download(records_table(rows, req.unit), "funnel_records.csv",
+                           key=f"{key}.records", height=320)
 
 
 def drill_section(db: Database, f: Filters, req: FunnelRequest, result: Funnel) -> None:
@@ -182,13 +329,7 @@ def drill_section(db: Database, f: Filters, req: FunnelRequest, result: Funnel) 
         st.caption("Drill-down works on the CRM stages: switch off the five-stage view.")
         return
     stages = result.table.drop_duplicates("position").sort_values("position")
-    c1, c2 = st.columns(2)
-    position = c1.selectbox("Stage", stages.position.tolist(), key=f"funnel.drill.{req.unit}",
+    position = st.selectbox("Stage", stages.position.tolist(), key=f"funnel.drill.{req.unit}",
                             format_func=dict(zip(stages.position, stages.label,
                                                  strict=True)).get)
-    which = c2.radio("Records", ["reached", "dropped"], horizontal=True, key="funnel.which",
-                     format_func={"reached": "Reached this stage",
-                                  "dropped": "Stopped at this stage"}.get)
-    rows = ui.computed(db, funnel.records, f, req, position, which)
-    st.caption(f"{len(rows):,} record(s)" + (" (first 50,000)" if len(rows) >= 50_000 else ""))
-    ui.table_with_download(rows, "funnel_records.csv", key="funnel.records", height=320)
+    records_panel(db, f, req, position, "funnel.drill")

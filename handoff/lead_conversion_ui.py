@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from handoff import charts, close_rates, lead_conversion, ui
+from handoff import charts, close_rates, format, lead_conversion, ui
 from handoff.db import Database
 from handoff.filters import Filters
 from handoff.schema import LEAD_STAGE_LABELS
@@ -27,18 +26,20 @@ def section(db: Database, f: Filters) -> None:
         st.info("No leads match this period and these filters.")
         return
     measure = lead_conversion.label(to)
-    st.caption(f"{measure} = leads that reached {LEAD_STAGE_LABELS[to]} ÷ leads"
-               + (" created in the period." if db.has("leads", "created_at")
-                  else " (the leads have no dates: all time)."))
+    definition = (f"{measure} = leads that reached {LEAD_STAGE_LABELS[to]} ÷ leads"
+                  + (" created in the period." if db.has("leads", "created_at")
+                     else " (the leads have no dates: all time)."))
+    st.caption(definition)
     for line in close_rates.headline(rates, lead_conversion.GROUPS[by], unit="leads"):
-        st.markdown(f"**{line}**")
-    table = pd.DataFrame({"Rank": rates["rank"], "Group": rates["grp"],
-                          "Converted": rates["won"], "Leads (n)": rates["n"],
-                          measure: rates["rate"], "95% CI from": rates["ci_low"],
-                          "95% CI to": rates["ci_high"],
-                          "Small sample (<30)": rates["small_sample"]})
-    pct = st.column_config.NumberColumn(format="percent")
+        st.markdown(f"**{format.markdown_text(line)}**")
+    shown = rates.assign(sample=rates["small_sample"].map({True: "Fewer than 30 leads",
+                                                           False: "30 leads or more"}))
+    table = ui.formatted(shown, {"rank": ("Rank", "count"),
+                                 "grp": (lead_conversion.GROUPS[by], "text"),
+                                 "won": ("Converted", "count"), "n": ("Leads (n)", "count"),
+                                 "rate": (measure, "pct"), "ci_low": ("95% CI from", "pct"),
+                                 "ci_high": ("95% CI to", "pct"), "sample": ("Sample", "text")})
     ui.chart_with_downloads(
         charts.close_rate_intervals(rates, measure=measure, unit="leads", success="Converted"),
         table, "lead_conversion", "lc.dl",
-        column_config={measure: pct, "95% CI from": pct, "95% CI to": pct})
+        title=f"{measure} by {lead_conversion.GROUPS[by].lower()}", context=(definition,))

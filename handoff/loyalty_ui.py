@@ -3,10 +3,9 @@ and LTV, from whatever the customers file gives (dates, or a churn flag and tenu
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from handoff import charts, close_rates, loyalty, ui
+from handoff import charts, close_rates, format, loyalty, ui
 from handoff.db import Database
 from handoff.filters import Filters
 
@@ -60,8 +59,13 @@ def section(db: Database, f: Filters | None = None) -> None:
     bands = ui.computed(db, loyalty.tenure_distribution, f)
     if len(bands):
         st.markdown("**How long customers stay**")
-        ui.chart_with_downloads(charts.tenure_distribution(bands), bands, "tenure",
-                                "loyalty.tenure.dl")
+        table = ui.formatted(bands, {"label": ("Months as a customer", "text"),
+                                     "customers": ("Customers", "count"),
+                                     "retained": ("Still customers", "count"),
+                                     "churned": ("Churned", "count"),
+                                     "churn_rate": ("Churn rate", "pct")})
+        ui.chart_with_downloads(charts.tenure_distribution(bands), table, "tenure",
+                                "loyalty.tenure.dl", title="How long customers stay")
     retention_section(db, f)
 
 
@@ -75,15 +79,15 @@ def retention_section(db: Database, f: Filters | None = None) -> None:
         return
     st.markdown("**Retention by segment**" if by == "segment" else "**Retention**")
     for line in close_rates.headline(rates, "Segment", unit="customers"):
-        st.markdown(line)
-    table = pd.DataFrame({"Rank": rates["rank"], "Segment": rates["grp"],
-                          "Still customers": rates["won"], "Customers (n)": rates["n"],
-                          "Retention": rates["rate"], "95% CI from": rates["ci_low"],
-                          "95% CI to": rates["ci_high"],
-                          "Small sample (<30)": rates["small_sample"]})
-    pct = st.column_config.NumberColumn(format="percent")
+        st.markdown(format.markdown_text(line))
+    shown = rates.assign(sample=rates["small_sample"].map({True: "Fewer than 30 customers",
+                                                           False: "30 customers or more"}))
+    table = ui.formatted(shown, {"rank": ("Rank", "count"), "grp": ("Segment", "text"),
+                                 "won": ("Still customers", "count"),
+                                 "n": ("Customers (n)", "count"), "rate": ("Retention", "pct"),
+                                 "ci_low": ("95% CI from", "pct"),
+                                 "ci_high": ("95% CI to", "pct"), "sample": ("Sample", "text")})
     ui.chart_with_downloads(
         charts.close_rate_intervals(rates, measure="Retention", unit="customers",
                                     success="Still customers"),
-        table, "retention_by_segment", "loyalty.ret.dl",
-        column_config={"Retention": pct, "95% CI from": pct, "95% CI to": pct})
+        table, "retention_by_segment", "loyalty.ret.dl", title="Retention by segment")

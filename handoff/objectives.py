@@ -107,6 +107,42 @@ KPIS: tuple[Kpi, ...] = (
 )
 KPI_BY_KEY = {k.key: k for k in KPIS}
 
+# The funnel stage each KPI belongs to, as the teams speak of them; "shared" holds the
+# revenue team's goals and the hand-off between the teams.
+STAGES = {"awareness": "Awareness", "consideration": "Consideration", "sale": "Sale",
+          "loyalty": "Loyalty", "advocacy": "Advocacy", "shared": "Shared (revenue team)"}
+KPI_STAGE = {"visits": "awareness", "leads": "consideration", "mqls": "consideration",
+             "acceptance": "consideration", "marketing_pipeline": "consideration",
+             "mql_to_won": "sale", "marketing_revenue": "sale", "revenue_won": "sale",
+             "margin_won": "sale", "win_rate": "sale", "avg_deal": "sale",
+             "cycle_days": "sale", "coverage": "sale", "retention": "loyalty",
+             "tenure": "loyalty", "evangelists": "advocacy", "referral_leads": "advocacy",
+             "promoters": "advocacy", "revenue_target": "shared", "cac": "shared",
+             "ltv": "shared", "ltv_cac": "shared", "speed_to_lead": "shared",
+             "sla": "shared"}
+# KPIs whose owner follows the what-if split of an objective (the others have a fixed
+# owner: marketing-sourced figures are marketing's, the hand-off is shared).
+KPI_OBJECTIVE = {"visits": "awareness", "leads": "consideration", "mqls": "consideration",
+                 "acceptance": "consideration", "revenue_won": "sale", "win_rate": "sale",
+                 "avg_deal": "sale", "cycle_days": "sale", "revenue_target": "sale",
+                 "coverage": "sale", "margin_won": "margin", "retention": "loyalty",
+                 "tenure": "loyalty", "evangelists": "advocacy", "referral_leads": "advocacy",
+                 "promoters": "advocacy"}
+
+
+def owners(kpi: Kpi, shares: dict[str, float] | None) -> tuple[str, str]:
+    """(owner, supporting team) of a KPI under an accountability split: the team holding
+    more than half of its objective owns it; at half each, both do."""
+    objective = KPI_OBJECTIVE.get(kpi.key)
+    if shares is None or objective is None or objective not in shares:
+        return kpi.owner, kpi.supporter
+    share = shares[objective]
+    if share > 0.5:
+        return "Marketing", "Sales"
+    if share < 0.5:
+        return "Sales", "Marketing"
+    return "Joint", "—"
+
 
 # Loyalty KPIs a customers file without dates supports too, over the whole history: a
 # churn flag gives retention, tenure in months gives tenure and (with what customers pay
@@ -177,6 +213,9 @@ class Lifetime:
     margin_based: bool
     active_customers: float  # customers in the customers file not churned by then
     retention: float | None = None  # whole history: share of customers not churned
+    monthly_value: float | None = None  # revenue (or margin) per customer-month
+    lifetime_months: float | None = None  # expected lifetime used for LTV
+    monthly_churn: float | None = None
 
 
 def periods(db: Database, f: Filters, grain: str, sales_sources: tuple[str, ...],
@@ -196,14 +235,18 @@ def lifetime(db: Database, as_of: dt.datetime) -> Lifetime:
     value = (row.margin_won / row.revenue_with_margin * row.revenue_won) if margin_based \
         else row.revenue_won
     lifetime_months = min(1 / churn, MAX_LIFETIME_MONTHS) if churn else MAX_LIFETIME_MONTHS
-    ltv = (value / months) * lifetime_months if months else None
+    monthly = value / months if months else None
     if months and pd.notna(row.avg_monthly_revenue):  # what customers pay, when the file says
-        ltv = float(row.avg_monthly_revenue) * lifetime_months
+        monthly = float(row.avg_monthly_revenue)
+    ltv = monthly * lifetime_months if months else None
     promoters = row.promoters / row.nps_responses if row.nps_responses else None
     tenure = float(row.median_tenure_months) if pd.notna(row.median_tenure_months) else None
     retention = 1 - row.churned / row.customers if row.customers else None
     return Lifetime(ltv, tenure, promoters, float(row.open_pipeline), bool(margin_based),
-                    float(row.customers - row.churned), retention)
+                    float(row.customers - row.churned), retention,
+                    monthly_value=monthly if months else None,
+                    lifetime_months=lifetime_months if months else None,
+                    monthly_churn=churn)
 
 
 def period_label(period: pd.Timestamp, grain: str) -> str:

@@ -1,18 +1,16 @@
-"""The Objectives page's controls, KPI cards, targets table and planning tabs."""
+"""The Objectives page's controls, KPIs grouped by funnel stage with attainment against
+target as the visual, and the planning tabs."""
 
 from __future__ import annotations
 
-import io
 import math
 
 import pandas as pd
 import streamlit as st
 
-from handoff import close_rates, export, metrics, objectives, ui
+from handoff import charts, close_rates, format, metrics, objectives, targets_ui, ui
 from handoff.db import Database
-from handoff.objectives import KPIS, Kpi
-
-UPLOADED = "objectives.uploaded_targets"
+from handoff.objectives import KPIS, Kpi, Lifetime
 
 
 def controls(db: Database) -> tuple[str, float, tuple[str, ...]]:
@@ -40,127 +38,155 @@ def choose_period(p: pd.DataFrame, grain: str, as_of: pd.Timestamp | None) -> in
                         key=f"obj.period.{grain}")
 
 
-def targets(db: Database, history: pd.DataFrame, label: str, grain: str) -> dict[str, float]:
-    """The editable SMART targets table; returns KPI key -> target."""
-    defaults = objectives.default_targets(history)
-    uploaded: dict[str, float] = st.session_state.get(UPLOADED, {})
-    rows = [{"KPI": k.label, "Target": uploaded.get(k.key, defaults.get(k.key, math.nan)),
-             "Period": label, "Owner": k.owner, "Supporting": k.supporter,
-             "Better when": k.better} for k in KPIS if objectives.missing(db, k) is None]
-    version = st.session_state.get("objectives.version", 0)
-    edited = st.data_editor(
-        pd.DataFrame(rows), hide_index=True, width="stretch",
-        key=f"obj.targets.{grain}.{label}.{version}", disabled=["KPI", "Period", "Better when"],
-        column_config={"Target": st.column_config.NumberColumn(format="%.4g"),
-                       "Owner": st.column_config.SelectboxColumn(options=objectives.TEAMS),
-                       "Supporting": st.column_config.SelectboxColumn(
-                           options=objectives.TEAMS)})
-    st.caption("Defaults come from history: the average of up to four earlier periods, 10% "
-               "better (rates: 2 points better). Every target has a number and a period.")
-    c1, c2 = st.columns(2)
-    c1.download_button("Download targets (CSV)", lambda: export.safe_csv(edited),
-                       file_name=f"handoff-targets-{label}.csv", mime="text/csv",
-                       key="obj.targets.dl", on_click="ignore")
-    upload = c2.file_uploader("Upload targets (CSV with KPI and Target columns)", type=["csv"],
-                              key="obj.targets.up")
-    if upload is not None and st.session_state.get("objectives.last_upload") != upload.file_id:
-        loaded = read_targets(upload.name, upload.getvalue())
-        if isinstance(loaded, str):
-            st.error(loaded)
-        else:
-            st.session_state[UPLOADED] = loaded
-            st.session_state["objectives.version"] = version + 1
-            st.session_state["objectives.last_upload"] = upload.file_id
-            st.rerun()
-    by_label = {k.label: k.key for k in KPIS}
-    return {by_label[r.KPI]: float(r.Target) for r in edited.itertuples()
-            if pd.notna(r.Target)}
-
-
-def read_targets(name: str, data: bytes) -> dict[str, float] | str:
-    """Targets from an uploaded CSV, or a message saying what is wrong with it."""
-    try:
-        frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
-        return f"{name} could not be read as CSV ({e})."
-    if not {"KPI", "Target"} <= set(frame.columns):
-        return f"{name} needs the columns KPI and Target (download the table to see the form)."
-    by_label = {k.label: k.key for k in KPIS}
-    out, unknown = {}, []
-    for row in frame.itertuples():
-        label = str(row.KPI).lstrip("'")
-        value = pd.to_numeric(str(row.Target).replace(",", ""), errors="coerce")
-        if label not in by_label:
-            unknown.append(label)
-        elif pd.notna(value):
-            out[by_label[label]] = float(value)
-    if unknown:
-        st.warning(f"{name}: ignored unknown KPI(s): {', '.join(unknown[:5])}.")
-    return out
-
-
-def _fmt(kpi: Kpi, value: float | None) -> str:
+def shown(kpi: Kpi, value: float | None) -> str:
+    """A KPI's value as people read it (money in the session's currency)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
-    return {"count": f"{value:,.0f}", "pct": f"{value:.1%}", "money": f"{value:,.0f}",
-            "days": f"{value:,.1f} d", "hours": f"{value:,.0f} h", "ratio": f"{value:,.2f}×",
+    return {"count": f"{value:,.0f}", "pct": f"{value:.1%}", "money": ui.money(value),
+            "days": f"{value:,.1f} d", "hours": f"{value:,.0f} h", "ratio": f"{value:,.1f}×",
             "months": f"{value:,.1f} mo"}[kpi.fmt]
 
 
-def card(db: Database, kpi: Kpi, series: pd.Series, index: int, target: float | None,
-         note: str = "") -> None:
-    """One KPI: actual, change on the previous period, a small trend, target and owners."""
-    why = objectives.missing(db, kpi)
-    if why:
-        st.metric(kpi.label, "—", help=kpi.definition, border=True)
-        st.caption(f"Not available: {why}.")
-        return
-    actual = series.iloc[index] if len(series) else None
-    before = series.iloc[index - 1] if index > 0 else None
-    delta = None
-    if actual is not None and before is not None and pd.notna(actual) and pd.notna(before):
-        delta = _fmt(kpi, actual - before) if kpi.fmt != "pct" else \
-            f"{(actual - before) * 100:+.1f} pts"
-    trend = series.iloc[max(0, index - 11): index + 1].dropna()
-    if trend.nunique() <= 1:  # a whole-history KPI: no change between periods to show
-        delta = None
-    st.metric(kpi.label, _fmt(kpi, actual), delta=delta,
-              delta_color="inverse" if kpi.better == "lower" else "normal",
-              chart_data=trend.tolist() if trend.nunique() > 1 else None,
-              help=f"{kpi.definition} Owner: {kpi.owner}; supporting: {kpi.supporter}.",
-              border=True)
-    reached = objectives.attainment(kpi, actual, target)
-    st.caption(f"Target {_fmt(kpi, target)} · attainment "
-               f"{'—' if reached is None else f'{reached:.0%}'} · owner {kpi.owner}, "
-               f"supporting {kpi.supporter}" + (f" · {note}" if note else ""))
+def _change(kpi: Kpi, actual: float, before: float) -> str:
+    if kpi.fmt == "pct":
+        return format.points(actual - before)
+    if kpi.fmt == "money":
+        return format.money_change(actual - before, ui.currency())
+    return ("+" if actual >= before else "-") + shown(kpi, abs(actual - before))
+
+
+def status(reached: float | None) -> str:
+    """How a KPI stands against its target (the colour of its bar)."""
+    if reached is None:
+        return "No target"
+    return "On target" if reached >= 1 else ("Within 10% of target" if reached >= 0.9
+                                             else "Behind target")
+
+
+def explained(kpi: Kpi, actual: float | None, values: pd.Series, life: Lifetime,
+              period_row: pd.Series, targets: dict[str, float]) -> tuple[float | None, str]:
+    """The value to show and what the reader needs to judge it (its parts, or why it cannot
+    be computed)."""
+    def number(v: object) -> float | None:
+        return None if v is None or pd.isna(v) else float(v)
+
+    note = ""
+    if kpi.key == "margin_won" and period_row.won_without_margin:
+        note = f"{int(period_row.won_without_margin)} won deal(s) have no margin"
+    elif kpi.key == "coverage":
+        if not life.open_pipeline:
+            return None, ("cannot be computed: there is no open pipeline with an amount "
+                          "(open deals carry no amount, or none are open)")
+        if not targets.get("revenue_target"):
+            return None, "cannot be computed: set a revenue target in SMART targets"
+        note = (f"open pipeline {ui.money(life.open_pipeline)} ÷ revenue target "
+                f"{ui.money(targets['revenue_target'])}")
+    elif kpi.key == "ltv" and life.ltv is not None:
+        note = (f"{ui.money(life.monthly_value)} {'margin' if life.margin_based else 'revenue'}"
+                f" per customer-month × {life.lifetime_months or 0:,.1f} months expected "
+                f"lifetime (1 ÷ monthly churn {format.percent(life.monthly_churn)}, at most "
+                f"{objectives.MAX_LIFETIME_MONTHS:.0f})")
+    elif kpi.key == "ltv_cac" and number(actual) is not None:
+        cac = number(values.get("cac"))
+        note = f"LTV {ui.money(life.ltv)} ÷ CAC {ui.money(cac)} (CAC of this period)"
+    elif kpi.key == "cac" and number(actual) is not None:
+        note = (f"spend {ui.money(number(period_row.spend))} ÷ "
+                f"{int(period_row.new_customers):,} new customers")
+    return number(actual), note
+
+
+def kpi_rows(db: Database, values: pd.DataFrame, index: int, targets: dict[str, float],
+             period_row: pd.Series, life: Lifetime, shares: dict[str, float] | None
+             ) -> pd.DataFrame:
+    """One row per KPI for the chosen period: actual, target, attainment and its status,
+    change on the previous period, trend, owners, and what to know to judge it."""
+    rows = []
+    for kpi in KPIS:
+        owner, supporter = objectives.owners(kpi, shares)
+        base = {"stage": objectives.KPI_STAGE[kpi.key], "kpi": kpi.label, "owner": owner,
+                "supporting": supporter, "key": kpi.key}
+        why = objectives.missing(db, kpi)
+        if why:
+            rows.append({**base, "available": False, "note": f"not available: {why}",
+                         "status": "No target", "text": "—"})
+            continue
+        series = values[kpi.key]
+        actual, note = explained(kpi, series.iloc[index] if len(series) else None,
+                                 values.iloc[index], life, period_row, targets)
+        target = targets.get(kpi.key)
+        reached = objectives.attainment(kpi, actual, target)
+        before = series.iloc[index - 1] if index > 0 else None
+        trend = series.iloc[max(0, index - 11): index + 1].dropna()
+        change = _change(kpi, actual, float(before)) if actual is not None and \
+            before is not None and pd.notna(before) and trend.nunique() > 1 else "—"
+        text = shown(kpi, actual) + (f" of {shown(kpi, target)} target" if target else
+                                     " (no target)")
+        base["label"] = f"{kpi.label}: {text}"
+        rows.append({**base, "available": actual is not None or not note, "actual":
+                     shown(kpi, actual), "target": shown(kpi, target), "attainment": reached,
+                     "status": status(reached), "change": change, "text": text,
+                     "trend": trend.tolist() if trend.nunique() > 1 else None,
+                     "note": note})
+    return pd.DataFrame(rows)
 
 
 def panels(db: Database, values: pd.DataFrame, index: int, targets: dict[str, float],
-           period_row: pd.Series) -> None:
-    """Marketing, sales and shared KPIs side by side for the chosen period."""
-    columns = st.columns(3)
-    for column, team in zip(columns, objectives.TEAMS, strict=True):
-        with column:
-            st.subheader(f"{team}" if team != "Shared" else "Shared (revenue team)")
-            for kpi in [k for k in KPIS if k.panel == team]:
-                note = ""
-                if kpi.key == "margin_won" and period_row.won_without_margin:
-                    note = f"{int(period_row.won_without_margin)} won deal(s) have no margin"
-                card(db, kpi, values[kpi.key], index, targets.get(kpi.key), note)
+           period_row: pd.Series, life: Lifetime, label: str,
+           shares: dict[str, float] | None) -> None:
+    """KPIs under the funnel stages, each stage's attainment drawn against its target;
+    every KPI in one table below, with its change on the previous period and its trend."""
+    rows = kpi_rows(db, values, index, targets, period_row, life, shares)
+    st.caption(f"{label}: each bar is a KPI's attainment against its target (the dashed line "
+               "is 100%), coloured by where it stands against the target. Owner and "
+               "supporting team follow the split on the What-if page.")
+    for stage, title in objectives.STAGES.items():
+        part = rows[rows.stage == stage]
+        drawn = part[part.available & part["attainment"].notna()] if "attainment" in part \
+            else part.iloc[0:0]
+        st.markdown(f"**{title}**")
+        if len(drawn):
+            st.altair_chart(charts.attainment(drawn), width="stretch")
+        notes = [f"{r.kpi}: {r.note}" for r in part.itertuples()
+                 if isinstance(r.note, str) and r.note]
+        untargeted = [r.kpi for r in part.itertuples() if r.available
+                      and r.Index not in drawn.index and not r.note]
+        if untargeted:
+            notes.append("No target set: " + ", ".join(untargeted))
+        if notes:
+            st.caption("  \n".join(format.markdown_text(n) for n in notes))
+    order = {stage: i for i, stage in enumerate(objectives.STAGES)}
+    rows = rows.assign(order=rows.stage.map(order)).sort_values("order", kind="stable")
+    table = ui.formatted(rows.assign(stage=rows.stage.map(objectives.STAGES)), {
+        "stage": ("Stage", "text"), "kpi": ("KPI", "text"), "actual": ("Actual", "text"),
+        "target": ("Target", "text"), "attainment": ("Attainment", "pct"),
+        "status": ("Against target", "text"), "change": ("Change on previous", "text"),
+        "trend": ("Trend (up to 12 periods)", "trend"), "owner": ("Owner", "text"),
+        "supporting": ("Supporting", "text"), "note": ("To judge it", "text")})
+    st.markdown("**Every KPI**")
+    ui.table_with_download(table, f"handoff-kpis-{label}.csv", key="obj.kpis.dl")
 
 
 def reverse_funnel_section(db: Database, f, p: pd.DataFrame, targets: dict[str, float]) -> None:
     if objectives.missing(db, objectives.KPI_BY_KEY["revenue_won"]):
         st.info("The reverse funnel needs deals with amounts and close dates.")
         return
-    default = targets.get("revenue_target") or float(p.revenue_won.iloc[-4:].mean() or 0)
-    target = st.number_input("Revenue target for the next period", 0.0, None,
-                             float(round(default)), step=10_000.0, key="obj.reverse.target")
+    recent = float(p.revenue_won.iloc[-4:].mean()) if len(p) else 0.0
+    default = targets_ui.revenue_target(targets.get("revenue_target"), recent)
+    target = st.number_input(f"Revenue target for the next period ({ui.currency() or 'amount'})",
+                             0.0, targets_ui.MAX_TARGET, default, step=10_000.0,
+                             key="obj.reverse.target")
     table = ui.computed(db, objectives.reverse_funnel, f, target, p)
     st.caption("Read from the bottom up: the leads marketing must bring so that, at today's "
                "rates, sales can close the target. Rates come from the date range in the "
                "sidebar.")
-    ui.table_with_download(table, "reverse_funnel.csv", key="obj.reverse.dl")
+    rates = table["Rate used"]
+    table = table.assign(**{"Rate used": [ui.money(r) if i == 0 else format.percent(r)
+                                          for i, r in enumerate(rates)]})
+    ui.table_with_download(ui.formatted(table, {
+        "Stage": ("Stage", "text"), "Needed per period": ("Needed per period", "count"),
+        "At rate": ("At", "text"), "Rate used": ("Rate used", "text"),
+        "Recent average per period": ("Recent average per period", "count"),
+        "Owner": ("Owner", "text")}), "reverse_funnel.csv", key="obj.reverse.dl")
 
 
 def bottleneck_section(db: Database, f) -> None:
@@ -173,11 +199,19 @@ def bottleneck_section(db: Database, f) -> None:
         st.info("Bottlenecks need leads with stages and at least two groups of 30 or more.")
         return
     top = table.iloc[0]
-    st.markdown(f"**Biggest prize: {top.Step} (owner: {top.Owner}). At its best-quartile "
-                f"rate ({top['Best-quartile rate']:.0%} instead of {top['Current rate']:.0%}) "
-                f"it would bring about {top['Extra customers']:,.0f} more customers and "
-                f"{top['Revenue gained']:,.0f} more revenue.**")
-    ui.table_with_download(table, "bottlenecks.csv", key="obj.bottleneck.dl")
+    st.markdown("**" + format.markdown_text(
+        f"Biggest prize: {top.Step} (owner: {top.Owner}). At its best-quartile rate "
+        f"({top['Best-quartile rate']:.0%} instead of {top['Current rate']:.0%}) it would "
+        f"bring about {top['Extra customers']:,.0f} more customers and "
+        f"{ui.money(top['Revenue gained'])} more revenue.") + "**")
+    ui.table_with_download(ui.formatted(table, {
+        "Step": ("Step", "text"), "Owner": ("Owner", "text"),
+        "Current rate": ("Current rate", "pct"),
+        "Best-quartile rate": ("Best-quartile rate", "pct"),
+        "Extra conversions": ("Extra conversions", "count"),
+        "Extra customers": ("Extra customers", "number"),
+        "Revenue gained": ("Revenue gained", "money")}), "bottlenecks.csv",
+        key="obj.bottleneck.dl")
 
 
 def cac_section(db: Database, f) -> None:
@@ -187,4 +221,7 @@ def cac_section(db: Database, f) -> None:
     table = ui.computed(db, metrics.cac_by_channel, f)
     st.caption("Spend on a channel ÷ new customers whose lead came from it. Channels without "
                "spend (organic, referral) have no CAC.")
-    ui.table_with_download(table, "cac_by_channel.csv", key="obj.cac.dl")
+    ui.table_with_download(ui.formatted(table, {
+        "channel": ("Channel", "text"), "spend": ("Spend", "money"),
+        "new_customers": ("New customers", "count"), "cac": ("CAC", "money")}),
+        "cac_by_channel.csv", key="obj.cac.dl")

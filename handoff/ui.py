@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 from collections.abc import Callable
 
 import pandas as pd
@@ -17,13 +18,16 @@ from streamlit import runtime
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from handoff import demo, export, metrics, sessions
+from handoff import demo, export, format, metrics, sessions
 from handoff.db import Database
 from handoff.filters import Filters
 from handoff.schema import TABLE_LABELS
 
 DB_KEY = "handoff.db"
 FLASH_KEY = "handoff.flash"
+FILTERS_KEY = "handoff.filters"  # the last Filters drawn: exported charts say what they show
+CURRENCY_KEY = "settings.currency"  # the fingerprint of the data the currency was chosen for
+ANONYMISE_KEY = "workshop.anonymise"
 SWEEP_SECONDS = 15.0
 _LOG = get_logger(__name__)
 
@@ -112,23 +116,38 @@ def filters(db: Database) -> Filters:
         else:
             st.caption("The loaded data has no dates: the date filter is off.")
             start, end = lo, hi
+        alias = _aliases(db)
         picks = {field: _durable(st.multiselect, field, [], label, options=options.get(field, []),
-                                 placeholder="All")
+                                 placeholder="All", **({"format_func": lambda v: alias.get(v, v)}
+                                                       if field == "owner" else {}))
                  for field, label in (("source", "Source / channel"), ("segment", "Segment"),
                                       ("owner", "Owner"))}
-    return Filters(start, end, tuple(picks["source"]), tuple(picks["segment"]),
-                   tuple(picks["owner"]), all_time=start <= lo and end >= hi)
+    f = Filters(start, end, tuple(picks["source"]), tuple(picks["segment"]),
+                tuple(picks["owner"]), all_time=start <= lo and end >= hi)
+    state[FILTERS_KEY] = f
+    return f
+
+
+def persistent(widget: Callable, key: str, permanent: str, default: object, *args: object,
+               **kwargs: object):
+    """A widget drawn on every page whose value lives under `permanent` (never a widget
+    key): each page has its own copy of the widget, and the browser remembers the value a
+    page's copy had when it was last seen, so the value is given to every copy before it is
+    drawn and taken back in its callback (Streamlit's documented pattern)."""
+    state = st.session_state
+    if permanent not in state:
+        state[permanent] = default
+    state[key] = state[permanent]
+
+    def store() -> None:
+        state[permanent] = state[key]
+
+    return widget(*args, key=key, on_change=store, **kwargs)
 
 
 def _durable(widget: Callable, name: str, default: object, label: str, **kwargs: object):
-    """A widget whose value is kept under a durable key, so another page can restore it."""
-    state = st.session_state
-    key = f"w.filters.{name}"
-    if key not in state:
-        state[key] = state.get(f"filters.{name}", default)
-    value = widget(label, key=key, **kwargs)
-    state[f"filters.{name}"] = value
-    return value
+    """A sidebar filter: the same value on every page."""
+    return persistent(widget, f"w.filters.{name}", f"filters.{name}", default, label, **kwargs)
 
 
 def keep_widgets(*keys: str) -> None:
@@ -142,35 +161,97 @@ def keep_widgets(*keys: str) -> None:
             state[key] = state[key]
 
 
+def seeded(key: str, options: list, default: object) -> None:
+    """Give a kept widget its default through the state (not `index=`), and a valid one when
+    its options changed: a widget given both a default and a state value warns."""
+    state = st.session_state
+    if state.get(key) not in options:
+        state[key] = default
+
+
 def sidebar(db: Database) -> None:
+    """What is loaded, and the settings every page and export follows."""
     with st.sidebar:
         st.markdown(f"**Loaded:** {db.name}")
         rows = [f"{TABLE_LABELS[t]}: {n:,}" for t, n in db.row_counts.items() if n]
         st.caption("  \n".join(rows) if rows else "No rows loaded.")
+        currency_setting(db)
+        anonymise_toggle(st)
 
 
-def kpi(label: str, value: str, help_text: str | None = None) -> None:
-    st.metric(label, value, help=help_text, border=True)
+def currency_setting(db: Database) -> str | None:
+    """The currency every money figure is shown in: inferred from the export's symbols,
+    changeable; kept per loaded data (new data starts from what it says)."""
+    state = st.session_state
+    key, chosen = "w.settings.currency", f"{CURRENCY_KEY}.code"
+    if state.get(CURRENCY_KEY) != db.fingerprint:  # new data: start from what it says
+        state[CURRENCY_KEY] = db.fingerprint
+        state[chosen] = db.currency or ""
+    options = ["", *format.CURRENCIES]
+    if db.currency and db.currency not in options:
+        options.append(db.currency)
+    if state.get(chosen) not in options:
+        state[chosen] = ""
+    inferred = (f"{db.currency}, read from the amounts' currency symbols" if db.currency
+                else "none: the amounts carry no currency symbol")
+    code = persistent(st.selectbox, key, chosen, "", "Currency", options,
+                      format_func=lambda c: f"{c} ({format.symbol(c).strip()})" if c
+                      else "No currency symbol",
+                      help=f"Every money figure and export uses it. Inferred: {inferred}.")
+    return code or None
+
+
+def currency() -> str | None:
+    """The session's currency for the loaded data (the inferred one until changed)."""
+    db = session_database()
+    state = st.session_state
+    if state.get(CURRENCY_KEY) != db.fingerprint:
+        return db.currency
+    return state.get(f"{CURRENCY_KEY}.code") or None
+
+
+def kpi(label: str, value: str, help_text: str | None = None, **kwargs: object) -> None:
+    st.metric(label, value, help=help_text, border=True, **kwargs)
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
+    return format.percent(value)
 
 
 def days(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f}"
+    return format.days(value)
 
 
 def money(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
+    """Money in the session's currency: the one helper every page uses."""
+    return format.money(value, currency())
 
 
-def table_with_download(frame: pd.DataFrame, file_name: str, key: str,
+def formatted(frame: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> format.Table:
+    """A frame with human headers and a format per column (see handoff.format.table)."""
+    return format.table(frame, columns, currency())
+
+
+def _column_config(table: format.Table) -> dict:
+    config = {h: st.column_config.NumberColumn(format=f) for h, f in table.formats().items()}
+    config.update({h: st.column_config.Column(alignment="right") for h, k in table.kinds.items()
+                   if k in format.NUMBER_KINDS and h not in config})  # numbers with gaps
+    config.update({h: st.column_config.LineChartColumn() for h, k in table.kinds.items()
+                   if k == "trend"})
+    return config
+
+
+def show_table(table: format.Table, height: int | None = None) -> None:
+    st.dataframe(table.display(), hide_index=True, width="stretch", height=height or "auto",
+                 column_config=_column_config(table))
+
+
+def table_with_download(table: format.Table, file_name: str, key: str,
                         height: int | None = None) -> None:
-    """A table and its CSV download (cells neutralised against spreadsheet formulas)."""
-    st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto")
-    st.download_button("Download CSV", lambda: export.safe_csv(frame), file_name=file_name,
-                       mime="text/csv", key=key, on_click="ignore")
+    """A table and its CSV download (human headers; cells neutralised against formulas)."""
+    show_table(table, height)
+    st.download_button("Download CSV", lambda: export.safe_csv(table.csv_frame()),
+                       file_name=file_name, mime="text/csv", key=key, on_click="ignore")
 
 
 def guarded(action: Callable[[], object], what: str) -> object | None:
@@ -206,74 +287,87 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
             + (f", {s.preset}" if s.preset else "") + ")" for s in db.sources))
 
 
-def headline_kpis(db: Database) -> None:
-    """The handful of numbers both teams look at first; each says what it needs if absent."""
-    s: metrics.Summary = computed(db, metrics.home_summary)
-    st.subheader("Headline numbers")
-    cols = st.columns(3)
-    with cols[0]:
-        if s.leads:
-            kpi("Leads", f"{s.leads:,}", "Leads or contacts that entered the funnel.")
-            kpi("MQLs", f"{s.mqls:,}", "Leads that reached marketing-qualified or beyond.")
-            kpi("Lead → customer", percent(s.lead_to_customer),
-                "Share of leads that became customers.")
-        else:
-            st.info("Lead numbers need a leads or contacts file.")
-    with cols[1]:
-        if s.deals:
-            kpi("Deals won", f"{s.won:,}", f"{s.lost:,} lost, {s.open_deals:,} still open.")
-            kpi("Win rate", percent(s.win_rate), "Won ÷ closed (won + lost) deals.")
-        else:
-            st.info("Deal numbers need a deals or opportunities file.")
-    with cols[2]:
-        if s.deals and db.has("deals", "amount"):
-            kpi("Revenue won", money(s.revenue_won), "Sum of amounts of won deals.")
-        elif s.deals:
-            st.info("Revenue needs an amount column in the deals file.")
-        if s.deals and db.has("deals", "margin"):
-            note = (f"{s.won_without_margin:,} won deal(s) have no margin and are left out."
-                    if s.won_without_margin else "Sum of margins of won deals.")
-            kpi("Margin won", money(s.margin_won), note)
-        elif s.deals:
-            st.caption("Margin is not in the deals file: revenue is shown without margin.")
+def view_lines(extra: tuple[str, ...] = ()) -> list[str]:
+    """What an exported chart shows, in words: the chart's own context, the period and
+    filters chosen in the sidebar, and the data it comes from."""
+    f: Filters | None = st.session_state.get(FILTERS_KEY)
+    lines = list(extra)
+    if f is not None:
+        alias = _aliases(session_database())
+        picked = [f"{label}: {', '.join(alias.get(v, v) for v in values)}"
+                  for label, values in (("Source", f.sources), ("Segment", f.segments),
+                                        ("Owner", f.owners)) if values]
+        lines.append(f"Period: {f.start:%d %b %Y} – {f.end:%d %b %Y}"
+                     + (" (all the data)" if f.all_time else "") + " · Filters: "
+                     + ("; ".join(picked) if picked else "none"))
+    lines.append(f"Data: {session_database().name} · Handoff")
+    return lines
 
 
-def chart_with_downloads(chart, table: pd.DataFrame, name: str, key: str,
-                         column_config: dict | None = None) -> None:
-    """A chart, the table behind it one click away, and PNG, SVG and CSV downloads."""
+def chart_with_downloads(chart, table: format.Table, name: str, key: str, title: str,
+                         context: tuple[str, ...] = (), on_select: str | None = None,
+                         selection: str | None = None):
+    """A chart, the table behind it one click away, and PNG, SVG and CSV downloads.
+
+    Exported charts carry `title`, the context lines, the filters, the period and the
+    data source, in the app's colours. With `on_select`, returns the chart's selection."""
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    event = None
     with chart_tab:
-        st.altair_chart(chart, width="stretch")
+        if on_select:
+            event = st.altair_chart(chart, width="stretch", on_select=on_select,
+                                    selection_mode=selection, key=f"{key}.chart")
+        else:
+            st.altair_chart(chart, width="stretch")
     with table_tab:
-        st.dataframe(table, hide_index=True, width="stretch", column_config=column_config)
+        show_table(table)
+
+    lines = view_lines(context)  # read now: a download is made outside this script run
+
+    def spec() -> str:
+        return json.dumps(export.presentable(chart.to_dict(), title, lines))
+
     # Files are made only when asked for: a rerun (a slider move, a filter) costs nothing here.
     cols = st.columns([1, 1, 1, 5])
-    cols[0].download_button("PNG", lambda: export.png_from_spec(chart.to_json()),
+    cols[0].download_button("PNG", lambda: export.png_from_spec(spec()),
                             file_name=f"{name}.png", mime="image/png", key=f"{key}.png",
                             on_click="ignore")
-    cols[1].download_button("SVG", lambda: export.svg_from_spec(chart.to_json()),
+    cols[1].download_button("SVG", lambda: export.svg_from_spec(spec()),
                             file_name=f"{name}.svg", mime="image/svg+xml", key=f"{key}.svg",
                             on_click="ignore")
-    cols[2].download_button("CSV", lambda: export.safe_csv(table), file_name=f"{name}.csv",
-                            mime="text/csv", key=f"{key}.csv", on_click="ignore")
+    cols[2].download_button("CSV", lambda: export.safe_csv(table.csv_frame()),
+                            file_name=f"{name}.csv", mime="text/csv", key=f"{key}.csv",
+                            on_click="ignore")
+    return event
 
 
-ANONYMISE_KEY = "workshop.anonymise"
 
 
 def anonymise_toggle(container) -> bool:
-    """Workshop option: show reps as 'Rep 1', 'Rep 2', … on every page of this session."""
-    state = st.session_state
-    if "w.workshop.anonymise" not in state:
-        state["w.workshop.anonymise"] = state.get(ANONYMISE_KEY, False)
-    on = container.toggle("Anonymise rep names", key="w.workshop.anonymise")
-    state[ANONYMISE_KEY] = on
-    return on
+    """Show people as 'Rep 1', 'Rep 2', … on every page, table and export of this session."""
+    return persistent(container.toggle, "w.workshop.anonymise", ANONYMISE_KEY, False,
+                      "Anonymise rep names",
+                      help="Reps and managers become Rep 1, Manager 1, … on every page and "
+                           "in every download (for a room or a deck).")
 
 
-def anonymised(names: pd.Series) -> pd.Series:
-    """Names replaced by 'Rep 1', 'Rep 2', … (in the given order) when asked to."""
+def _aliases(db: Database) -> dict[str, str]:
+    """Rep name -> 'Rep N', the same on every page (numbered by how often each appears),
+    or nothing when names are shown."""
+    if not st.session_state.get(ANONYMISE_KEY):
+        return {}
+    owners = computed(db, metrics.filter_options).get("owner", [])
+    return {name: f"Rep {i}" for i, name in enumerate(owners, start=1)}
+
+
+def anonymised(names: pd.Series, kind: str = "Rep") -> pd.Series:
+    """People's names replaced by 'Rep 1', 'Manager 2', … when asked to; the same person
+    has the same alias on every page. Placeholders such as '(none)' stay as they are."""
     if not st.session_state.get(ANONYMISE_KEY):
         return names
-    codes = {name: f"Rep {i}" for i, name in enumerate(dict.fromkeys(names), start=1)}
-    return names.map(codes)
+    codes = _aliases(session_database()) if kind == "Rep" else {}
+    others = sorted({str(n) for n in names.dropna()} - set(codes))
+    codes = {**codes, **{name: f"{kind} {i}" for i, name in
+                         enumerate(others, start=len(codes) + 1 if kind == "Rep" else 1)}}
+    return names.map(lambda n: n if not isinstance(n, str) or n.startswith("(")
+                     else codes.get(n, n))

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from handoff import untrusted
+
 OBJECTIVES = ("awareness", "consideration", "sale", "margin", "loyalty", "advocacy")
 OBJECTIVE_LABELS = {"awareness": "Awareness", "consideration": "Consideration",
                     "sale": "Sale (revenue)", "margin": "Margin", "loyalty": "Loyalty",
@@ -108,32 +110,86 @@ class Scenario:
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
+    def to_data(self) -> dict[str, object]:
+        return asdict(self)
+
     @classmethod
-    def from_json(cls, text: str) -> Scenario:
-        """A scenario from JSON, validated: unknown keys dropped, values clipped to range."""
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("a scenario is a JSON object")
-        shares = {k: _clip(data.get("shares", {}).get(k, BASELINE_SHARES[k]), 0.0, 1.0)
-                  for k in OBJECTIVES}
-        given = data.get("assumptions", {})
-        if not isinstance(given, dict):
-            raise ValueError("'assumptions' must be an object")
-        assumptions = {a.key: _clip(given.get(a.key, a.default), a.low, a.high)
-                       for a in ASSUMPTIONS}
-        horizon = int(_clip(data.get("horizon", 8), 1, 20))
-        name = str(data.get("name", "Scenario"))[:60]
-        return cls(name, shares, assumptions, horizon)
+    def from_json(cls, text: str | bytes) -> Scenario:
+        """A scenario from JSON text, checked (see `parse_json` and `scenario_from_data`)."""
+        return scenario_from_data(parse_json(text))
 
 
-def _clip(value: object, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"not a number: {value!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"not a finite number: {value!r}")
-    return min(max(number, low), high)
+# What an imported scenario or a link may hold: its size, nesting and every value are
+# checked before anything is applied, and a problem is named (key and allowed range).
+MAX_SCENARIO_BYTES = 64_000
+MAX_DEPTH = 6
+MAX_NAME = 60
+SCENARIO_KEYS = ("name", "shares", "assumptions", "horizon")
+
+
+def parse_json(text: str | bytes, limit: int = MAX_SCENARIO_BYTES) -> object:
+    """A scenario's JSON, parsed only after its size and nesting are checked."""
+    return untrusted.parse_json(text, limit, MAX_DEPTH, "a scenario")
+
+
+def scenario_from_data(data: object, where: str = "") -> Scenario:
+    """A scenario from parsed JSON; every key and value checked, the first problem named."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where or 'a scenario'} must be a JSON object with "
+                         f"{', '.join(SCENARIO_KEYS)}, not {_kind(data)}")
+    unknown = [str(k)[:40] for k in data if k not in SCENARIO_KEYS]
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(unknown[:5])} in {where or 'the scenario'}"
+                         f" (a scenario has {', '.join(SCENARIO_KEYS)})")
+    name = data.get("name", "Scenario")
+    if not isinstance(name, str):
+        raise ValueError(f"{where}name must be text, not {_kind(name)}")
+    name = " ".join("".join(c for c in name if c.isprintable()).split())[:MAX_NAME]
+    shares = _numbers(data.get("shares", {}), f"{where}shares",
+                      {o: (0.0, 1.0) for o in OBJECTIVES}, BASELINE_SHARES)
+    bounds = {a.key: (a.low, a.high) for a in ASSUMPTIONS}
+    assumptions = _numbers(data.get("assumptions", {}), f"{where}assumptions", bounds,
+                           default_assumptions())
+    horizon = data.get("horizon", 8)
+    if isinstance(horizon, bool) or not isinstance(horizon, int | float) \
+            or not float(horizon).is_integer() or not 1 <= horizon <= 20:
+        raise ValueError(f"{where}horizon must be a whole number of quarters from 1 to 20, "
+                         f"not {_shown(horizon)}")
+    return Scenario(name or "Scenario", shares, assumptions, int(horizon))
+
+
+def _numbers(given: object, where: str, bounds: dict[str, tuple[float, float]],
+             defaults: dict[str, float]) -> dict[str, float]:
+    if not isinstance(given, dict):
+        raise ValueError(f"{where} must be an object of numbers, not {_kind(given)}")
+    unknown = [str(k)[:40] for k in given if k not in bounds]
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(unknown[:5])} in {where} (known: "
+                         f"{', '.join(bounds)})")
+    out = dict(defaults)
+    for key, value in given.items():
+        low, high = bounds[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"{where}.{key} must be a number from {low:g} to {high:g}, not "
+                             f"{_shown(value)}")
+        out[key] = float(value)
+    return out
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) \
+        else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return min(max(float(value), low), high)
 
 
 def preset(position: float) -> Scenario:

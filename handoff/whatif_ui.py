@@ -1,59 +1,95 @@
-"""The What-if page's controls, scorecards, projection, scenarios and workshop mode."""
+"""The What-if page's controls, scorecards, projection and workshop mode (saved scenarios,
+imports and links are in scenarios_ui).
+
+One source of truth for the split: `st.session_state[SHARES]` holds every objective's share.
+The slider, the presets, the shares table, an imported file and a link all change it (in
+callbacks, before the widgets are drawn), and every widget is drawn from it.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from dataclasses import replace
+import math
 
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, ui, whatif
+from handoff import charts, format, ui, whatif
 from handoff.whatif import OBJECTIVE_LABELS, OBJECTIVES, Scenario
 
 SAVED = "whatif.saved"
-SHARE_KEY = "whatif.share"
-LINK_PARAM = "scenario"
+SHARE_KEY = "whatif.share"  # the slider: marketing's share of sale and margin
+SHARES = "whatif.current_shares"  # every objective's share: the one source of truth
+ASSUMPTIONS = "whatif.current_assumptions"
+MESSAGE = "whatif.message"  # (kind, text) left by a callback for the next run
+VERSION = "whatif.version"  # bumped when the tables must be redrawn from the state
 STEPS = [round(i / 20, 2) for i in range(21)]
+SHARE_COLUMN = "Marketing's share (%)"
 
 
-def encode(scenario: Scenario) -> str:
-    return base64.urlsafe_b64encode(scenario.to_json().encode()).decode().rstrip("=")
-
-
-def decode(text: str) -> Scenario:
-    """A scenario from a link; anything malformed raises ValueError (never executed)."""
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        return Scenario.from_json(raw.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(str(e)) from None
-
-
-def open_link() -> Scenario | None:
-    """The scenario in the page's address, applied once to the controls."""
-    text = st.query_params.get(LINK_PARAM)
-    if not text or st.session_state.get("whatif.link_applied") == text:
-        return st.session_state.get("whatif.loaded")
-    st.session_state["whatif.link_applied"] = text
-    try:
-        scenario = decode(text)
-    except ValueError as e:
-        st.warning(f"The scenario in this link could not be read ({e}); showing the default.")
-        return None
-    apply(scenario)
-    return scenario
+def snap(share: float) -> float:
+    return min(STEPS, key=lambda x: abs(x - share))
 
 
 def apply(scenario: Scenario) -> None:
-    """Put a scenario into the controls (slider, shares, assumptions, name, horizon)."""
-    st.session_state[SHARE_KEY] = min(STEPS, key=lambda x: abs(x - scenario.shares["sale"]))
-    st.session_state["whatif.loaded"] = scenario
-    st.session_state["whatif.name"] = scenario.name
-    st.session_state["whatif.horizon"] = scenario.horizon
-    st.session_state["whatif.version"] = st.session_state.get("whatif.version", 0) + 1
+    """Put a scenario into the state every control is drawn from."""
+    state = st.session_state
+    state[SHARES] = dict(scenario.shares)
+    state[SHARE_KEY] = snap(scenario.shares["sale"])
+    state[ASSUMPTIONS] = dict(scenario.assumptions)
+    state["whatif.name"] = scenario.name
+    state["whatif.horizon"] = scenario.horizon
+    state[VERSION] = state.get(VERSION, 0) + 1
+
+
+def _slider_moved() -> None:
+    state = st.session_state
+    share = float(state[SHARE_KEY])
+    state[SHARES] = {**state[SHARES], "sale": share, "margin": share}
+    state[VERSION] = state.get(VERSION, 0) + 1
+
+
+PENDING = "whatif.pending_shares"  # shares edited in the table, applied before the slider
+
+
+def _apply_pending() -> None:
+    """Shares edited in the table on the last run go into the one state (and the slider)
+    before the slider is drawn: a widget's value cannot change once it is on the page."""
+    state = st.session_state
+    pending = state.pop(PENDING, None)
+    if pending:
+        state[SHARES] = pending
+        state[SHARE_KEY] = snap(pending["sale"])
+        state[VERSION] = state.get(VERSION, 0) + 1
+
+
+def _edited_shares(edited: pd.DataFrame, shown: pd.DataFrame,
+                   shares: dict[str, float]) -> dict[str, float]:
+    """The shares with the cells the user changed (a share in %, kept within 0–100 and on
+    the slider's 5-point steps); cells left alone keep their exact value."""
+    out = dict(shares)
+    for objective, value, before in zip(OBJECTIVES, pd.to_numeric(edited[SHARE_COLUMN],
+                                                                  errors="coerce"),
+                                        shown[SHARE_COLUMN], strict=True):
+        if pd.notna(value) and math.isfinite(value) and value != before:
+            out[objective] = snap(min(max(float(value) / 100, 0.0), 1.0))
+    return out
+
+
+def _edited_assumptions(edited: pd.DataFrame) -> dict[str, float]:
+    """The assumptions as edited, each kept within its range (and said so)."""
+    values, kept = {}, []
+    for a, value in zip(whatif.ASSUMPTIONS, pd.to_numeric(edited["Value"], errors="coerce"),
+                        strict=True):
+        if pd.isna(value) or not math.isfinite(value):
+            values[a.key] = st.session_state[ASSUMPTIONS].get(a.key, a.default)
+            kept.append(f"{a.label}: not a number, kept at {values[a.key]:g}")
+            continue
+        values[a.key] = min(max(float(value), a.low), a.high)
+        if values[a.key] != float(value):
+            kept.append(f"{a.label}: kept within {a.low:g} to {a.high:g}")
+    if kept:
+        st.warning("; ".join(kept) + ".")
+    return values
 
 
 def _label(x: float) -> str:
@@ -62,148 +98,178 @@ def _label(x: float) -> str:
 
 def controls(workshop: bool) -> Scenario:
     """The slider (with presets), and unless in workshop mode the advanced tables."""
-    loaded: Scenario = st.session_state.get("whatif.loaded") or Scenario()
+    state = st.session_state
+    state.setdefault(SHARES, dict(whatif.BASELINE_SHARES))
+    state.setdefault(ASSUMPTIONS, whatif.default_assumptions())
+    state.setdefault("whatif.horizon", 8)
     cols = st.columns(3)
     for col, (position, name) in zip(cols, whatif.POSITIONS.items(), strict=True):
         col.button(name, key=f"whatif.preset.{position}", width="stretch",
                    on_click=apply, args=(whatif.preset(position),))
+    _apply_pending()
+    if SHARE_KEY not in state:
+        state[SHARE_KEY] = snap(state[SHARES]["sale"])
     share = st.select_slider(
-        "Marketing's share of the sale and margin objectives", options=STEPS,
-        value=st.session_state.get(SHARE_KEY, loaded.shares["sale"]), key=SHARE_KEY,
-        format_func=_label,
+        "Marketing's share of the sale and margin objectives", options=STEPS, key=SHARE_KEY,
+        format_func=_label, on_change=_slider_moved,
         help="0: marketing tees up, sales closes · 0.5: joint accountability · 1: marketing "
              "owns revenue. Use the arrow keys to move it.")
-    version = st.session_state.get("whatif.version", 0)
-    shares, assumptions = dict(loaded.shares), dict(loaded.assumptions)
-    horizon = int(st.session_state.get("whatif.horizon", loaded.horizon))
+    message = state.pop(MESSAGE, None)
+    if message:
+        getattr(st, message[0])(message[1])
     if not workshop:
         with st.expander("Every objective's share, and the model's assumptions"):
-            shares = _shares_editor(loaded, version)
-            assumptions = _assumptions_editor(loaded, version)
-            horizon = st.number_input("Horizon (quarters)", 1, 20, key="whatif.horizon",
-                                      value=horizon)
-    name = st.session_state.get("whatif.name") or ""
+            _shares_editor()
+            _assumptions_editor()
+            st.number_input("Horizon (quarters)", 1, 20, key="whatif.horizon")
+    name = state.get("whatif.name") or ""
     if not name or (name in whatif.POSITIONS.values() and whatif.POSITIONS.get(share) != name):
         name = f"Marketing share {share:.0%}"  # a preset's name only while at its position
-    return replace(Scenario(name, shares, assumptions, int(horizon)).with_sale_share(share))
+    return Scenario(name, dict(state[SHARES]), dict(state[ASSUMPTIONS]),
+                    int(state["whatif.horizon"]))
 
 
-def _shares_editor(loaded: Scenario, version: int) -> dict[str, float]:
-    rows = [{"Objective": OBJECTIVE_LABELS[o], "Marketing's share": loaded.shares[o]}
+def _shares_editor() -> None:
+    state = st.session_state
+    shares = state[SHARES]
+    rows = [{"Objective": OBJECTIVE_LABELS[o], SHARE_COLUMN: round(shares[o] * 100),
+             "Sales' share (%)": round((1 - shares[o]) * 100),
+             "Set by": "the slider" if o in ("sale", "margin") else "this table"}
             for o in OBJECTIVES]
-    edited = st.data_editor(pd.DataFrame(rows), hide_index=True, width="stretch",
-                            key=f"whatif.shares.{version}", disabled=["Objective"],
-                            column_config={"Marketing's share": st.column_config.NumberColumn(
-                                min_value=0.0, max_value=1.0, step=0.05)})
-    st.caption("Sales holds the rest of each objective. Sale and margin follow the slider. "
-               "Today's split (the baseline): " + ", ".join(
+    key = f"whatif.shares.{state.get(VERSION, 0)}"
+    pct = "%d%%"
+    shown = pd.DataFrame(rows)
+    edited = st.data_editor(
+        shown, hide_index=True, width="stretch", key=key,
+        disabled=["Objective", "Sales' share (%)", "Set by"],
+        column_config={SHARE_COLUMN: st.column_config.NumberColumn(
+            min_value=0, max_value=100, step=5, format=pct),
+            "Sales' share (%)": st.column_config.NumberColumn(format=pct)})
+    changed = _edited_shares(edited, shown, shares)
+    if changed != shares:  # applied at the top of the next run, before the slider
+        state[PENDING] = changed
+        st.rerun()
+    st.caption("Sales holds the rest of each objective. The slider sets sale and margin; "
+               "editing either here moves it too. Today's split (the baseline): " + ", ".join(
                    f"{OBJECTIVE_LABELS[o]} {v:.0%}" for o, v in whatif.BASELINE_SHARES.items()))
-    values = pd.to_numeric(edited["Marketing's share"], errors="coerce").fillna(0).clip(0, 1)
-    return dict(zip(OBJECTIVES, values.tolist(), strict=True))
 
 
-def _assumptions_editor(loaded: Scenario, version: int) -> dict[str, float]:
-    rows = [{"Assumption": a.label, "Value": loaded.assumptions[a.key], "Default": a.default,
-             "Why": a.reason} for a in whatif.ASSUMPTIONS]
-    edited = st.data_editor(pd.DataFrame(rows), hide_index=True, width="stretch",
-                            key=f"whatif.assumptions.{version}",
-                            disabled=["Assumption", "Default", "Why"])
-    out = {}
-    for a, value in zip(whatif.ASSUMPTIONS, edited["Value"], strict=True):
-        number = pd.to_numeric(value, errors="coerce")
-        out[a.key] = a.default if pd.isna(number) else min(max(float(number), a.low), a.high)
-    return out
+def _assumptions_editor() -> None:
+    state = st.session_state
+    values = state[ASSUMPTIONS]
+    rows = [{"Assumption": a.label, "Value": values[a.key], "Default": a.default,
+             "Range": f"{a.low:g} to {a.high:g}", "Why": a.reason} for a in whatif.ASSUMPTIONS]
+    key = f"whatif.assumptions.{state.get(VERSION, 0)}"
+    edited = st.data_editor(
+        pd.DataFrame(rows), hide_index=True, width="stretch", key=key,
+        disabled=["Assumption", "Default", "Range", "Why"],
+        column_config={"Value": st.column_config.NumberColumn(format="%.2f"),
+                       "Default": st.column_config.NumberColumn(format="%.2f")})
+    state[ASSUMPTIONS] = _edited_assumptions(edited)
 
 
-def scorecards(scenario: Scenario, attainment: dict, quarter: str, workshop: bool) -> None:
+def held_to(shares: dict[str, float], team: str) -> str:
+    """What a team is measured on under a split, with its share of each objective."""
+    parts = [f"{OBJECTIVE_LABELS[o]} {(shares[o] if team == 'Marketing' else 1 - shares[o]):.0%}"
+             for o in OBJECTIVES if (shares[o] if team == "Marketing" else 1 - shares[o]) > 0]
+    return ", ".join(parts) if parts else "nothing"
+
+
+def results(baseline: whatif.Baseline, scenario: Scenario, attainment: dict, quarter: str,
+            workshop: bool) -> None:
+    """Both scorecards, what they measure against what the projection says, and the
+    projection itself."""
+    runs = whatif.compare(baseline, scenario)
+    base = whatif.totals(runs[runs.run == "Baseline"])
+    scen = whatif.totals(runs[runs.run == scenario.name])
     now = whatif.scorecards(scenario.shares, attainment).set_index("team")
     today = whatif.scorecards(whatif.BASELINE_SHARES, attainment).set_index("team")
     cols = st.columns(2)
     for col, team in zip(cols, ("Marketing", "Sales"), strict=True):
         with col:
             score, before = now.loc[team, "score"], today.loc[team, "score"]
+            change = None if score is None or before is None or pd.isna(score) \
+                or pd.isna(before) else score - before
             st.metric(f"{team} scorecard ({quarter})", ui.percent(score),
-                      delta=None if score is None or before is None
-                      else f"{(score - before) * 100:+.1f} pts vs today's split",
-                      border=True)
+                      delta=None if change is None or abs(change) < 0.0005
+                      else f"{format.points(change)} vs today's split", delta_color="off",
+                      border=True, help="Last quarter's results against their targets, "
+                      "weighted by what the team is held to under this split.")
             if not workshop:
-                st.caption(f"Owns: {now.loc[team, 'owns']}. Shared equally: "
-                           f"{now.loc[team, 'joint']}.")
+                st.caption(f"{team} is held to: {held_to(scenario.shares, team)}.")
+    revenue_change = (scen["revenue"] - base["revenue"]) / base["revenue"] \
+        if base["revenue"] else None
+    explain = ("**A scorecard and the projection answer different questions.** A scorecard "
+               f"re-weighs results already in ({quarter} against its targets) by who is held "
+               "to what: moving the slider changes the weights, not the results, so a team "
+               "looks better when it is judged on what it already did well. The projection "
+               "asks what would happen next: teams put effort where they are measured, and "
+               "the model turns that shift into leads, win rate and margin over "
+               f"{scenario.horizon} quarters.")
+    if revenue_change is not None and abs(revenue_change) >= 0.0005:
+        explain += (f" Here projected revenue is {revenue_change:+.1%} against today's split: "
+                    "read the scorecards as 'who looks good', the projection as 'what it "
+                    "does to the business'.")
+    st.info(explain)
+    projection(runs, base, scen, scenario, baseline, workshop)
 
 
-def projection(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> None:
-    runs = whatif.compare(baseline, scenario)
-    base = whatif.totals(runs[runs.run == "Baseline"])
-    scen = whatif.totals(runs[runs.run == scenario.name])
+def projection(runs: pd.DataFrame, base: dict, scen: dict, scenario: Scenario,
+               baseline: whatif.Baseline, workshop: bool) -> None:
     cols = st.columns(4)
     for col, (key, label) in zip(cols, (("revenue", "Revenue"), ("margin", "Margin"),
                                         ("won", "Deals won"), ("leads", "Leads")),
                                  strict=True):
         value, before = scen[key], base[key]
-        col.metric(f"{label}, {scenario.horizon} quarters", f"{value:,.0f}",
-                   delta=None if pd.isna(value) or not before else
-                   f"{(value - before) / before:+.1%} vs baseline", border=True)
-    measures = {"revenue": "Revenue", "margin": "Margin", "leads": "Leads", "won": "Deals won",
-                "customers": "Retained customers", "advocates": "Advocates",
-                "referral_leads": "Referral leads", "cac": "CAC", "ltv": "LTV"}
+        change = None if pd.isna(value) or not before else (value - before) / before
+        col.metric(f"{label}, {scenario.horizon} quarters",
+                   ui.money(value) if key in ("revenue", "margin") else format.count(value),
+                   delta=None if change is None or abs(change) < 0.0005 else
+                   f"{change:+.1%} vs baseline", border=True)
+    measures = {"revenue": ("Revenue", "money"), "margin": ("Margin", "money"),
+                "leads": ("Leads", "count"), "won": ("Deals won", "count"),
+                "customers": ("Retained customers", "count"),
+                "advocates": ("Advocates", "count"),
+                "referral_leads": ("Referral leads", "count"), "cac": ("CAC", "money"),
+                "ltv": ("LTV", "money")}
     measure = "revenue" if workshop else st.selectbox(
-        "Show", list(measures), format_func=measures.get, key="whatif.measure")
-    ui.chart_with_downloads(charts.projection(runs, measure, measures[measure]),
-                            runs, "whatif_projection", "whatif.dl")
+        "Show", list(measures), format_func=lambda m: measures[m][0], key="whatif.measure")
+    title = measures[measure][0] + (f" ({ui.currency()})" if measures[measure][1] == "money"
+                                    and ui.currency() else "")
+    ui.chart_with_downloads(
+        charts.projection(runs, measure, title), projection_table(runs), "whatif_projection",
+        "whatif.dl", title=f"What-if: {title.lower()} per quarter, {scenario.name} against "
+        "the baseline", context=(f"Baseline measured over {baseline.measured}; an "
+                                 "illustrative model, not a forecast",))
+
+
+PROJECTION_COLUMNS = {"run": ("Scenario", "text"), "quarter": ("Quarter ahead", "count"),
+                      "leads": ("Leads", "count"), "referral_leads": ("Referral leads", "count"),
+                      "mqls": ("MQLs", "count"), "sqls": ("SQLs", "count"),
+                      "opportunities": ("Opportunities", "count"), "won": ("Deals won", "count"),
+                      "revenue": ("Revenue", "money"), "margin": ("Margin", "money"),
+                      "customers": ("Retained customers", "count"),
+                      "advocates": ("Advocates", "count"), "churn": ("Churn per quarter", "pct"),
+                      "cac": ("CAC", "money"), "ltv": ("LTV", "money")}
+
+
+def projection_table(runs: pd.DataFrame) -> format.Table:
+    return ui.formatted(runs, PROJECTION_COLUMNS)
 
 
 def sensitivity(baseline: whatif.Baseline, scenario: Scenario) -> None:
     table = whatif.sensitivity(baseline, scenario)
     st.caption("Which assumption moves projected revenue most: each is set 50% lower and "
                "50% higher while the others stay as they are.")
-    ui.chart_with_downloads(charts.sensitivity(table), table, "whatif_sensitivity",
-                            "whatif.sens.dl")
-
-
-def scenarios(baseline: whatif.Baseline, scenario: Scenario) -> None:
-    """Save, share, export, import and compare up to four scenarios."""
-    saved: dict[str, Scenario] = st.session_state.setdefault(SAVED, {})
-    c1, c2, c3 = st.columns([2, 1, 1])
-    name = c1.text_input("Scenario name", key="whatif.name",
-                         placeholder="e.g. Joint revenue target")
-    named = replace(scenario, name=name.strip() or scenario.name)
-    if c2.button("Save scenario", key="whatif.save", width="stretch"):
-        saved[named.name] = named
-        st.success(f"Saved '{named.name}'.")
-    if c3.button("Put in the link", key="whatif.link", width="stretch",
-                 help="The page's address then reopens this scenario."):
-        st.query_params[LINK_PARAM] = encode(named)
-        st.session_state["whatif.link_applied"] = st.query_params[LINK_PARAM]
-        st.success("The address bar now holds this scenario: copy it to share.")
-    d1, d2 = st.columns(2)
-    d1.download_button("Export scenario (JSON)", named.to_json,
-                       file_name="handoff-scenario.json", mime="application/json",
-                       key="whatif.export", on_click="ignore")
-    upload = d2.file_uploader("Import a scenario (JSON)", type=["json"], key="whatif.import")
-    if upload is not None and st.session_state.get("whatif.imported") != upload.file_id:
-        st.session_state["whatif.imported"] = upload.file_id
-        try:
-            imported = Scenario.from_json(upload.getvalue().decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as e:
-            st.error(f"{upload.name} is not a Handoff scenario ({e}).")
-        else:
-            saved[imported.name] = imported
-            apply(imported)
-            st.rerun()
-    for name, position in ((whatif.POSITIONS[p], p) for p in whatif.POSITIONS):
-        saved.setdefault(name, whatif.preset(position))
-    chosen = st.multiselect("Compare side by side (up to four)", list(saved),
-                            max_selections=4, key="whatif.compare",
-                            default=[n for n in whatif.POSITIONS.values() if n in saved][:3])
-    if not chosen:
-        return
-    runs = pd.concat([whatif.project(baseline, saved[n]).assign(run=n) for n in chosen],
-                     ignore_index=True)
-    table = pd.DataFrame({n: whatif.totals(runs[runs.run == n]) for n in chosen}).T
-    table.index.name = "Scenario"
-    st.dataframe(table.round(0), width="stretch")
-    ui.chart_with_downloads(charts.projection(runs, "revenue", "Revenue"), runs,
-                            "whatif_scenarios", "whatif.cmp.dl")
+    ui.chart_with_downloads(
+        charts.sensitivity(table),
+        ui.formatted(table, {"assumption": ("Assumption", "text"),
+                             "low": ("Revenue change, 50% lower", "money"),
+                             "high": ("Revenue change, 50% higher", "money"),
+                             "range": ("Range", "money")}),
+        "whatif_sensitivity", "whatif.sens.dl",
+        title=f"What-if sensitivity: projected revenue over {scenario.horizon} quarters",
+        context=(f"Scenario: {scenario.name}",))
 
 
 WORKSHOP_CSS = """

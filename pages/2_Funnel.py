@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import charts, funnel, funnel_ui, loyalty_ui, ui
+from handoff import funnel, funnel_ui, loyalty_ui, ui
 
 st.set_page_config(page_title="Funnel · Handoff", page_icon="🔻", layout="wide")
 db = ui.session_database()
@@ -21,26 +21,18 @@ result = ui.computed(db, funnel.funnel, f, req)
 leads_only = req.unit != "deals" and not req.collapse
 # Only the open tab's queries run (a click on a tab reruns the page for it); the choices
 # made inside a tab are kept while another is open.
-ui.keep_widgets("funnel.compare", "funnel.compare.range", "funnel.ttc.from", "funnel.ttc.to",
-                "funnel.which", *(f"funnel.drill.{unit}" for unit in funnel.UNITS))
+ui.keep_widgets("funnel.compare", "funnel.compare.this.True", "funnel.compare.this.False",
+                "funnel.compare.range",
+                "funnel.ttc.from", "funnel.ttc.to", "funnel.drill.which", "funnel.lost_after",
+                "funnel.layout", "funnel.click.which", "lc.by", "lc.to",
+                *(f"funnel.drill.{unit}" for unit in funnel.UNITS))
 main, compare, timing, trends, drill, loyal = st.tabs(
     ["Funnel", "Compare periods", "Time to convert", "Trends", "Drill down", "Loyalty"],
     key="funnel.tab", on_change="rerun")
 
-with main:
-    for line in result.headline:
-        st.markdown(f"**{line}**")
-    for note in result.notes:
-        st.caption(note)
-    funnel_ui.lost_after_control(result)
-    layout = "side_by_side"
-    if result.table["grp"].nunique() > 1:
-        layout = st.radio("Layout", ["side_by_side", "small_multiples"], horizontal=True,
-                          format_func=lambda v: v.replace("_", " ").capitalize(),
-                          key="funnel.layout")
-    table, config = funnel_ui.display_table(result)
-    ui.chart_with_downloads(charts.funnel_bars(result.table, layout), table, "funnel",
-                            "funnel.dl", column_config=config)
+if main.open:
+    with main:
+        funnel_ui.main_section(db, f, req, result)
 if compare.open:
     with compare:
         funnel_ui.comparison_section(db, f, req)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import charts, close_rates, close_rates_ui, lead_conversion_ui, loyalty_ui, ui
+from handoff import charts, close_rates, close_rates_ui, format, lead_conversion_ui, loyalty_ui, ui
 
 st.set_page_config(page_title="Close rates · Handoff", page_icon="🎯", layout="wide")
 db = ui.session_database()
@@ -22,10 +22,11 @@ if not db.row_counts.get("deals"):
 by, definition, sales_sources = close_rates_ui.controls(db)
 rates = ui.computed(db, close_rates.close_rates, f, by, definition, sales_sources)
 if by in ("owner", "manager"):
-    rates = rates.assign(grp=ui.anonymised(rates["grp"]))
+    rates = rates.assign(grp=ui.anonymised(rates["grp"], "Rep" if by == "owner" else "Manager"))
 if rates.empty:
     st.info("No deals match this period and these filters.")
     st.stop()
+label = close_rates.GROUPS[by]
 ui.keep_widgets("cr.cmp.a", "cr.cmp.b", "lc.by", "lc.to")  # only the open tab runs
 ranked, compare, cycle, trend, leads = st.tabs(
     ["Ranking", "Compare two", "Sales cycle", "Trend by quarter", "Lead conversion"],
@@ -36,11 +37,13 @@ if ranked.open:
             st.info("Every deal here is won (the file holds won deals only), so close rates "
                     "are 100% by construction. How leads become those deals is under Lead "
                     "conversion.")
-        for line in close_rates.headline(rates, close_rates.GROUPS[by]):
-            st.markdown(f"**{line}**")
-        table, config = close_rates_ui.display_table(rates)
-        ui.chart_with_downloads(charts.close_rate_intervals(rates), table, "close_rates",
-                                "cr.dl", column_config=config)
+        for line in close_rates.headline(rates, label):
+            st.markdown(f"**{format.markdown_text(line)}**")
+        shown = close_rates_ui.in_time_order(rates, by)
+        ui.chart_with_downloads(charts.close_rate_intervals(shown),
+                                close_rates_ui.display_table(shown, label), "close_rates",
+                                "cr.dl", title=f"Close rate by {label.lower()}",
+                                context=(f"Close rate = {close_rates.DEFINITIONS[definition]}",))
 if compare.open:
     with compare:
         close_rates_ui.compare_section(rates)
@@ -49,11 +52,14 @@ if cycle.open:
         close_rates_ui.cycle_section(db, f, by, sales_sources)
 if trend.open:
     with trend:
-        quarterly = ui.computed(db, close_rates.close_rates, f, "quarter", definition,
-                                sales_sources)
+        quarterly = close_rates_ui.in_time_order(
+            ui.computed(db, close_rates.close_rates, f, "quarter", definition, sales_sources),
+            "quarter")
         ui.chart_with_downloads(charts.close_rate_trend(quarterly),
-                                close_rates_ui.display_table(quarterly)[0], "close_rate_trend",
-                                "cr.trend.dl")
+                                close_rates_ui.display_table(quarterly, "Quarter"),
+                                "close_rate_trend", "cr.trend.dl",
+                                title="Close rate by quarter",
+                                context=(f"Close rate = {close_rates.DEFINITIONS[definition]}",))
 if leads.open:
     with leads:
         if db.row_counts.get("leads"):

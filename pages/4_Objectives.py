@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import loyalty_ui, metrics, objectives, objectives_ui, ui
+from handoff import loyalty_ui, metrics, objectives, objectives_ui, targets_ui, ui, whatif_ui
 
 st.set_page_config(page_title="Objectives · Handoff", page_icon="🏁", layout="wide")
 db = ui.session_database()
@@ -10,8 +10,9 @@ ui.sidebar(db)
 f = ui.filters(db)
 
 st.title("Objectives")
-st.caption("Each team's deliverables and the goals they share, on the same data. Every KPI "
-           "shows its owner and the team that supports it.")
+st.caption("Each team's deliverables and the goals they share, on the same data, under the "
+           "funnel stage they belong to. Every KPI shows its owner and the team that "
+           "supports it.")
 grain, sla, sales_sources = objectives_ui.controls(db)
 periods = ui.computed(db, objectives.periods, f, grain, sales_sources, sla)
 if periods.empty:
@@ -24,6 +25,7 @@ summary = ui.computed(db, metrics.home_summary)
 life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())
 index = objectives_ui.choose_period(periods, grain, summary.last_date)
 label = objectives.period_label(periods.period.iloc[index], grain)
+shares = st.session_state.get(whatif_ui.SHARES)  # who owns what: the What-if page's split
 # The targets table is always drawn (the scorecards read it); the planning tabs run only
 # when open.
 ui.keep_widgets("obj.reverse.target", "obj.bottleneck.by")
@@ -32,10 +34,10 @@ cards, plan, funnel_back, bottleneck, cac = st.tabs(
     key="obj.tab", on_change="rerun")
 with plan:
     history = objectives.values(periods.iloc[:index], life, {})
-    targets = objectives_ui.targets(db, history, label, grain)
+    targets = targets_ui.targets(db, history, label, grain, shares)
 values = objectives.values(periods, life, targets)
 with cards:
-    objectives_ui.panels(db, values, index, targets, periods.iloc[index])
+    objectives_ui.panels(db, values, index, targets, periods.iloc[index], life, label, shares)
 if funnel_back.open:
     with funnel_back:
         objectives_ui.reverse_funnel_section(db, f, periods, targets)

@@ -63,13 +63,13 @@ def _free_port() -> int:
 
 @contextmanager
 def running_app(*options: str, log: Path | None = None) -> Iterator[str]:
-    """`streamlit run app.py` in a subprocess on a free local port; yields its address.
+    """`streamlit run Home.py` in a subprocess on a free local port; yields its address.
     Output goes to `log` (or nowhere), never to a pipe nobody reads."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open(log or os.devnull, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", *options],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

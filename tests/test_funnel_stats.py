@@ -53,8 +53,25 @@ def _reached(frame: pd.DataFrame, f: Filters) -> list[int]:
     return [int((rank >= k).sum()) for k in range(1, 7)]
 
 
+def _typical_days(leads: pd.DataFrame) -> list[float]:
+    """Days a lead created on a given day typically needs to reach each later stage: the
+    medians of each step's own duration, added up (pandas, over all the leads)."""
+    out, total = [], 0.0
+    for before, after in zip(STAGE_DATES[:-1], STAGE_DATES[1:], strict=True):
+        start = leads[before] if before != "lead_at" else leads["lead_at"].fillna(
+            leads["created_at"])
+        days = ((leads[after] - start).dt.total_seconds() / 86400).dropna()
+        total += float(days[days >= 0].median())
+        out.append(total)
+    return out
+
+
 def test_compare_periods_counts_and_newcombe_interval(db, leads):
     table = funnel_stats.compare_periods(db, Q2, Q2.previous(), FunnelRequest())
+    waited = (leads.created_at.max().date() - Q2.end).days
+    maturing = [waited < d for d in _typical_days(leads)]
+    assert table.maturing.tolist() == maturing and any(maturing) and not all(maturing)
+    assert table.needs_days.tolist() == pytest.approx(_typical_days(leads))
     now, before = _reached(leads, Q2), _reached(leads, Q2.previous())
     assert table.this_n.tolist() == now[:-1] and table.this_x.tolist() == now[1:]
     assert table.other_n.tolist() == before[:-1] and table.other_x.tolist() == before[1:]
@@ -62,15 +79,15 @@ def test_compare_periods_counts_and_newcombe_interval(db, leads):
         low, high = _newcombe(r.this_x, r.this_n, r.other_x, r.other_n)
         assert (r.ci_low, r.ci_high) == pytest.approx((low, high), abs=1e-9)
         assert r.change == pytest.approx(r.this_x / r.this_n - r.other_x / r.other_n)
-        expected = ("up: more than noise" if low > 0 else "down: more than noise" if high < 0
-                    else "within noise")
+        expected = ("still maturing" if r.maturing else "up: more than noise" if low > 0
+                    else "down: more than noise" if high < 0 else "within noise")
         assert r.verdict == expected
 
 
 def test_compare_with_an_empty_period_says_so(db):
-    empty = Filters(dt.date(2030, 1, 1), dt.date(2030, 3, 31))
+    empty = Filters(dt.date(2023, 1, 1), dt.date(2023, 3, 31))  # before any lead
     table = funnel_stats.compare_periods(db, Q2, empty, FunnelRequest())
-    assert set(table.verdict) == {"not enough data"}
+    assert set(table.verdict[~table.maturing]) == {"not enough data"}
 
 
 @pytest.mark.parametrize(("a", "b"), [("lead", "mql"), ("mql", "customer"), ("lead", "sql")])

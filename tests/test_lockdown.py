@@ -22,7 +22,7 @@ from handoff import (
 )
 from handoff.filters import Filters
 from handoff.funnel import FunnelRequest
-from handoff.whatif_ui import decode, encode
+from handoff.scenarios_ui import decode, encode
 
 CANARY = "CANARY-7f3a-SECRET"
 

@@ -153,10 +153,10 @@ def test_missing_kpis_name_the_file_or_column():
 
 
 def test_read_targets_round_trip_and_errors():
-    from handoff.objectives_ui import read_targets
+    from handoff.targets_ui import read_targets
 
     good = b"KPI,Target,Period\nLeads,2500,2026 Q3\nCAC,\"1,800\",2026 Q3\n"
-    assert read_targets("t.csv", good) == {"leads": 2500.0, "cac": 1800.0}
+    assert read_targets("t.csv", good) == ({"leads": 2500.0, "cac": 1800.0}, [])
     assert "needs the columns KPI and Target" in read_targets("t.csv", b"a,b\n1,2\n")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,7 +12,7 @@ from handoff.demo import DEMO_DIR
 from handoff.ui import DB_KEY
 from tests.conftest import FIXTURES, load_files
 
-PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
+PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
          "../pages/3_Close_rates.py", "../pages/4_Objectives.py", "../pages/5_What_if.py"]
 
 
@@ -79,13 +81,15 @@ def test_a_choice_inside_a_tab_survives_a_visit_to_another_tab():
 def test_home_shows_demo_headline_numbers():
     leads = pd.read_parquet(DEMO_DIR / "leads.parquet")
     deals = pd.read_parquet(DEMO_DIR / "deals.parquet")
-    at = _run("../app.py")
+    at = _run("../Home.py")
     assert _metric(at, "Leads") == f"{len(leads):,}"
     assert _metric(at, "Deals won") == f"{(deals.status == 'won').sum():,}"
     won, lost = (deals.status == "won").sum(), (deals.status == "lost").sum()
     assert _metric(at, "Win rate") == f"{won / (won + lost):.1%}"
     revenue = deals.loc[deals.status == "won", "amount"].sum()
-    assert _metric(at, "Revenue won") == f"{revenue:,.0f}"
+    assert _metric(at, "Revenue won") == f"${revenue:,.0f}"  # the demo sells in dollars
+    assert _metric(at, "Lost · still open") == \
+        f"{(deals.status == 'lost').sum():,} · {(deals.status == 'open').sum():,}"
 
 
 @pytest.mark.parametrize("script", PAGES)
@@ -97,7 +101,7 @@ def test_pages_render_after_an_upload(script):
 
 def test_home_after_upload_counts_the_uploaded_deals_and_says_what_is_missing():
     raw = pd.read_csv(FIXTURES / "maven_sales_pipeline_300.csv")
-    at = _run("../app.py", load_files("maven_sales_pipeline_300.csv"))
+    at = _run("../Home.py", load_files("maven_sales_pipeline_300.csv"))
     assert _metric(at, "Deals won") == f"{(raw.deal_stage == 'Won').sum():,}"
     assert any("Lead numbers need a leads" in i.value for i in at.info)
     assert any("Margin is not in the deals file" in c.value for c in at.caption)
@@ -154,15 +158,21 @@ def test_funnel_period_comparison_names_the_q3_acceptance_drop():
 
     mql3, sql3 = acceptance("2025-07-01", "2025-10-01")
     mql2, sql2 = acceptance("2025-03-31", "2025-07-01")  # the 92 days just before
-    line = next(m.value for m in at.markdown if m.value.startswith("**MQL → SQL:"))
+    line = next(_plain(m.value) for m in at.markdown
+                if _plain(m.value).startswith("**MQL → SQL:"))
     assert f"{sql3 / mql3:.1%} against {sql2 / mql2:.1%}" in line
     assert "down: more than noise" in line
 
 
-def _caption_after(at: AppTest, label: str) -> str:
-    metrics = [m.label for m in at.metric]
-    captions = [c.value for c in at.caption if c.value.startswith(("Target", "Not available"))]
-    return captions[metrics.index(label)]
+def _plain(markdown: str) -> str:
+    """Markdown as it reads on screen: user text is shown with its punctuation escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _kpi(at: AppTest, label: str) -> pd.Series:
+    """A KPI's row in the Objectives page's table of every KPI."""
+    table = next(d.value for d in at.dataframe if "Against target" in d.value.columns)
+    return table.set_index("KPI").loc[label]
 
 
 def test_objectives_show_actuals_and_a_changed_target_changes_attainment():
@@ -170,22 +180,24 @@ def test_objectives_show_actuals_and_a_changed_target_changes_attainment():
     at = _run("../pages/4_Objectives.py")
     won = deals[(deals.status == "won") & (deals.closed_at >= "2026-07-01")
                 & (deals.closed_at < "2026-10-01")]
-    assert _metric(at, "Revenue won") == f"{won.amount.sum():,.0f}"  # 2026 Q3: last complete
+    assert _kpi(at, "Revenue won").Actual == f"${won.amount.sum():,.0f}"  # 2026 Q3: complete
     at.session_state["objectives.uploaded_targets"] = {"revenue_won": won.amount.sum() / 2}
     at.session_state["objectives.version"] = 1
     at.run()
     assert not at.exception
-    assert "attainment 200%" in _caption_after(at, "Revenue won")
+    row = _kpi(at, "Revenue won")
+    assert row.Attainment == pytest.approx(200.0) and row["Against target"] == "On target"
     at.session_state["objectives.uploaded_targets"] = {"revenue_won": won.amount.sum() * 4}
     at.session_state["objectives.version"] = 2
     at.run()
-    assert "attainment 25%" in _caption_after(at, "Revenue won")
+    row = _kpi(at, "Revenue won")
+    assert row.Attainment == pytest.approx(25.0) and row["Against target"] == "Behind target"
 
 
 def test_objectives_name_what_an_upload_lacks():
     at = _run("../pages/4_Objectives.py", load_files("maven_sales_pipeline_300.csv"))
-    assert "Not available: needs a leads / contacts file." in _caption_after(at, "MQLs")
-    assert "needs the 'Margin' column" in _caption_after(at, "Margin won")
+    assert _kpi(at, "MQLs")["To judge it"].startswith("not available: needs a leads")
+    assert "needs the 'Margin' column" in _kpi(at, "Margin won")["To judge it"]
 
 
 def test_whatif_slider_moves_scorecards_and_projection():
@@ -209,14 +221,15 @@ def test_whatif_save_and_compare_scenarios():
     at.multiselect(key="whatif.compare").set_value(
         ["Joint plan", "Marketing owns revenue"]).run()
     assert not at.exception
-    table = next(d.value for d in at.dataframe if d.value.index.name == "Scenario")
+    table = next(d.value for d in at.dataframe if "Customers at the end" in d.value.columns)
+    table = table.set_index("Scenario")
     assert list(table.index) == ["Joint plan", "Marketing owns revenue"]
-    assert table.loc["Joint plan", "revenue"] != table.loc["Marketing owns revenue", "revenue"]
+    assert table.loc["Joint plan", "Revenue"] != table.loc["Marketing owns revenue", "Revenue"]
 
 
 def test_whatif_link_reopens_the_scenario():
     from handoff import whatif
-    from handoff.whatif_ui import encode
+    from handoff.scenarios_ui import encode
 
     scenario = whatif.Scenario("From the room", horizon=6).with_sale_share(0.75)
     at = AppTest.from_file("../pages/5_What_if.py", default_timeout=60)

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from handoff import ingest, mapping
+from handoff import ingest, lead_conversion, mapping
 from handoff.schema import LEAD_STAGES
 from handoff.ui import DB_KEY
 from tests.conftest import FIXTURES, fixture_bytes, load_files
 from tests.test_close_rates import wilson
 
-PAGES = ["../app.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
+PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
          "../pages/3_Close_rates.py", "../pages/4_Objectives.py", "../pages/5_What_if.py"]
 SHAPES = {"funnel": ("funnel_mqls.csv", "funnel_closed_deals.csv"),
           "lead_scoring": ("lead_scoring.csv",), "zoho": ("zoho_leads.csv", "zoho_potentials.csv"),
@@ -71,6 +71,7 @@ def test_lead_conversion_controls_drive_every_grouping_and_stage():
         for to in at.selectbox(key="lc.to").options:
             at.selectbox(key="lc.to").set_value(to.lower()).run()
             table = next(d.value for d in at.dataframe if "Leads (n)" in d.value.columns)
+            table = table.rename(columns={lead_conversion.GROUPS[by]: "Group"})
             if by == "none":
                 expected = pd.Series({"All leads": (raw.Converted == "1").sum()})
             else:
@@ -83,7 +84,8 @@ def test_lead_conversion_controls_drive_every_grouping_and_stage():
             got = table.set_index("Group")["Converted"]
             assert got.sort_index().to_dict() == expected.sort_index().to_dict(), (by, to)
             top = table.iloc[0]
-            assert top["95% CI from"] == pytest.approx(wilson(top.Converted, top["Leads (n)"])[0])
+            low = wilson(top.Converted, top["Leads (n)"])[0]
+            assert top["95% CI from"] == pytest.approx(100 * low)  # shown in percent
 
 
 def test_won_only_deals_say_so_and_lead_conversion_shows_mql_to_won():
@@ -102,7 +104,7 @@ def test_loyalty_on_home_funnel_close_rates_and_objectives():
     raw = pd.read_csv(FIXTURES / "telco_churn.csv")
     churned = (raw.Churn == "Yes").sum()
     retention = f"{1 - churned / len(raw):.1%}"
-    for script in ("../app.py", "../pages/2_Funnel.py", "../pages/4_Objectives.py"):
+    for script in ("../Home.py", "../pages/2_Funnel.py", "../pages/4_Objectives.py"):
         at = _run(script, _db("telco"))
         assert _metric(at, "Retention") == retention, script
         assert _metric(at, "Churn rate") == f"{churned / len(raw):.1%}"
@@ -148,7 +150,7 @@ def test_demo_loyalty_from_dates_on_home_and_the_funnel_tab():
 
     customers = pd.read_parquet(DEMO_DIR / "customers.parquet")
     churned = customers.churned_at.notna().sum()
-    at = _run("../app.py", demo_database())
+    at = _run("../Home.py", demo_database())
     assert _metric(at, "Retention") == f"{1 - churned / len(customers):.1%}"
     at = _run("../pages/2_Funnel.py", demo_database())
     at.session_state["funnel.tab"] = "Loyalty"

@@ -28,7 +28,7 @@ def _db_from(*files: tuple[str, bytes]):
 
 
 @pytest.mark.parametrize("page", ["../pages/2_Funnel.py", "../pages/3_Close_rates.py",
-                                  "../pages/4_Objectives.py", "../app.py"])
+                                  "../pages/4_Objectives.py", "../Home.py"])
 @pytest.mark.parametrize("files", [
     [("leads.csv", b"lead_id,created_at,source\n1,2024-01-01,Ads\n2,2024-02-01,SEO\n")],
     [("deals.csv", b"deal_id,stage,amount,close_date,created\n1,Won,10,9999-12-31,2024-01-02\n"

@@ -72,7 +72,7 @@ def test_the_shared_demo_database_survives_close():
 def test_a_released_session_falls_back_to_the_demo_with_a_message():
     released = _db("mine.csv")
     released.close()
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = AppTest.from_file("../Home.py", default_timeout=60)
     at.session_state[DB_KEY] = released
     at.run()
     assert not at.exception

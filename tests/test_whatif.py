@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -107,13 +108,16 @@ def test_sensitivity_ranks_assumptions_by_their_swing():
 def test_scenario_json_round_trip_and_hostile_input():
     scenario = Scenario("Joint", horizon=6).with_sale_share(0.5)
     assert Scenario.from_json(scenario.to_json()) == scenario
-    hostile = json.dumps({"name": "x" * 500, "horizon": 10_000,
-                          "shares": {"sale": 7, "margin": -3, "evil": 1},
-                          "assumptions": {"e_close": 1e9, "__class__": "os.system"}})
-    parsed = Scenario.from_json(hostile)
-    assert parsed.shares["sale"] == 1.0 and parsed.shares["margin"] == 0.0
-    assert "evil" not in parsed.shares and parsed.horizon == 20 and len(parsed.name) == 60
-    assert parsed.assumptions["e_close"] == whatif.ASSUMPTION_BY_KEY["e_close"].high
+    assert len(Scenario.from_json(json.dumps({"name": "x" * 500})).name) == 60
+    # anything out of range or unknown is refused, naming the key (nothing is applied)
+    for hostile, said in ((
+            {"horizon": 10_000}, "horizon must be a whole number of quarters from 1 to 20"),
+            ({"shares": {"sale": 7}}, "shares.sale must be a number from 0 to 1, not 7"),
+            ({"shares": {"evil": 1}}, "unknown key(s) evil in shares"),
+            ({"assumptions": {"e_close": 1e9}}, "assumptions.e_close must be a number from 0"),
+            ({"assumptions": {"__class__": "os.system"}}, "unknown key(s) __class__")):
+        with pytest.raises(ValueError, match=re.escape(said)):
+            Scenario.from_json(json.dumps(hostile))
     for bad in ('{"shares": {"sale": "NaN"}}', '{"shares": {"sale": "drop"}}', "[1]"):
         with pytest.raises(ValueError):
             Scenario.from_json(bad)

@@ -1,0 +1,103 @@
+"""The Home page's numbers: the headline totals, and the last complete quarter against the
+one before with its trend."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from handoff import close_rates, format, metrics, objectives, ui
+from handoff.db import Database
+from handoff.filters import Filters
+
+
+def headline_kpis(db: Database) -> None:
+    """The handful of numbers both teams look at first; each says what it needs if absent."""
+    s: metrics.Summary = ui.computed(db, metrics.home_summary)
+    st.subheader("Headline numbers")
+    st.caption("All the loaded data.")
+    cols = st.columns(3)
+    with cols[0]:
+        if s.leads:
+            ui.kpi("Leads", f"{s.leads:,}", "Leads or contacts that entered the funnel.")
+            ui.kpi("MQLs", f"{s.mqls:,}", "Leads that reached marketing-qualified or beyond.")
+            ui.kpi("Lead → customer", ui.percent(s.lead_to_customer),
+                   "Share of leads that became customers.")
+        else:
+            st.info("Lead numbers need a leads or contacts file.")
+    with cols[1]:
+        if s.deals:
+            ui.kpi("Deals won", f"{s.won:,}", f"Of {s.deals:,} deals: {s.won:,} won, "
+                   f"{s.lost:,} lost, {s.open_deals:,} still open.")
+            ui.kpi("Lost · still open", f"{s.lost:,} · {s.open_deals:,}",
+                   "Lost deals are closed; open deals may still be won, so they are not "
+                   "counted as lost anywhere in Handoff.")
+            ui.kpi("Win rate", ui.percent(s.win_rate), "Won ÷ closed (won + lost) deals; open "
+                   "deals are left out until they close.")
+        else:
+            st.info("Deal numbers need a deals or opportunities file.")
+    with cols[2]:
+        if s.deals and db.has("deals", "amount"):
+            ui.kpi("Revenue won", ui.money(s.revenue_won), "Sum of amounts of won deals.")
+        elif s.deals:
+            st.info("Revenue needs an amount column in the deals file.")
+        if s.deals and db.has("deals", "margin"):
+            note = (f"{s.won_without_margin:,} won deal(s) have no margin and are left out."
+                    if s.won_without_margin else "Sum of margins of won deals.")
+            ui.kpi("Margin won", ui.money(s.margin_won), note)
+        elif s.deals:
+            st.caption("Margin is not in the deals file: revenue is shown without margin.")
+    last_quarter(db, s)
+
+
+# (column of kpi_periods, label, kind); a rate is (numerator, denominator) columns
+QUARTER_MEASURES = (("leads", "Leads", "count"), ("mqls", "MQLs", "count"),
+                    ("won", "Deals won", "count"), (("won", "lost"), "Win rate", "pct"),
+                    ("revenue_won", "Revenue won", "money"))
+
+
+def quarter_series(p: pd.DataFrame, column: object) -> pd.Series:
+    """One measure per quarter; the win rate as won ÷ (won + lost)."""
+    if isinstance(column, tuple):
+        won, lost = p[column[0]].astype("float64"), p[column[1]].astype("float64")
+        return won / (won + lost).where(won + lost > 0)
+    return p[column].astype("float64")
+
+
+def last_quarter(db: Database, s: metrics.Summary) -> None:
+    """The last complete quarter against the one before, each with its last 8 quarters."""
+    if s.first_date is None or s.last_date is None:
+        return
+    f = Filters(s.first_date.date(), s.last_date.date(), all_time=True)
+    sources = ui.computed(db, metrics.filter_options).get("source", [])
+    p = ui.computed(db, objectives.periods, f, "quarter",
+                    tuple(close_rates.default_sales_sources(sources)), 168.0)
+    complete = [i for i, x in enumerate(p.period)
+                if objectives.period_end(x, "quarter") <= s.last_date + pd.Timedelta(days=1)]
+    if len(complete) < 2:
+        return
+    i = complete[-1]
+    this, before = (objectives.period_label(p.period.iloc[k], "quarter") for k in (i, i - 1))
+    st.subheader(f"Last complete quarter: {this}")
+    st.caption(f"Change on the quarter before ({before}); the line is the last "
+               f"{min(i + 1, 8)} quarters.")
+    shown = [m for m in QUARTER_MEASURES
+             if (m[0] in ("leads", "mqls") and s.leads) or (m[0] not in ("leads", "mqls")
+                                                            and s.deals)]
+    if not db.has("deals", "amount"):
+        shown = [m for m in shown if m[0] != "revenue_won"]
+    cols = st.columns(3)
+    for n, (column, label, kind) in enumerate(shown):
+        series = quarter_series(p, column)
+        value, prev = series.iloc[i], series.iloc[i - 1]
+        shown_as = {"count": format.count, "pct": format.percent, "money": ui.money}[kind]
+        delta = None
+        if pd.notna(value) and pd.notna(prev) and value != prev:
+            delta = (format.points(value - prev) if kind == "pct" else
+                     format.money_change(value - prev, ui.currency()) if kind == "money"
+                     else f"{value - prev:+,.0f}")
+        with cols[n % 3]:
+            ui.kpi(f"{label} in {this}", shown_as(value),
+                   f"{label} in {this}; {before}: {shown_as(prev)}.",
+                   delta=delta, chart_data=series.iloc[max(0, i - 7): i + 1].dropna().tolist(),
+                   chart_type="line")
