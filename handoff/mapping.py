@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from handoff import parsing
+from handoff import parsing, untrusted
 from handoff.ingest import RawTable, RejectedRow
 from handoff.presets import (
     CRM_CONVERSION_HEADERS,
@@ -50,23 +50,40 @@ class Mapping:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> Mapping:
-        data = json.loads(text)
+    def from_json(cls, text: str | bytes) -> Mapping:
+        """A preset a user uploads: untrusted, so size, nesting and every type are checked.
+        Raises ValueError naming the part that is wrong."""
+        data = untrusted.parse_json(text, limit=PRESET_LIMIT, max_depth=4, what="a preset")
         if not isinstance(data, dict) or data.get("table") not in TABLES:
             raise ValueError("not a Handoff mapping preset (no known 'table')")
-        columns = data.get("columns", {})
-        if not isinstance(columns, dict):
-            raise ValueError("'columns' must map canonical fields to column names")
         known = {f.name for f in fields(data["table"])}
+        columns = _text_dict(data, "columns")
+        stage_order = data.get("stage_order", [])
+        if not isinstance(stage_order, list) or not all(
+                isinstance(s, str | int | float) for s in stage_order):
+            raise ValueError("'stage_order' must be a list of stage names")
+        preset = data.get("preset")
         return cls(table=data["table"],
-                   columns={str(k): str(v) for k, v in columns.items() if k in known},
-                   stages={str(k): str(v) for k, v in dict(data.get("stages", {})).items()},
-                   stage_order=[str(s) for s in data.get("stage_order", [])],
-                   date_order={str(k): str(v) for k, v in dict(data.get("date_order",
-                                                                        {})).items()},
-                   preset=data.get("preset"), note=str(data.get("note", "")),
+                   columns={k: v for k, v in columns.items() if k in known},
+                   stages=_text_dict(data, "stages"),
+                   stage_order=[str(s) for s in stage_order],
+                   date_order={k: v for k, v in _text_dict(data, "date_order").items()
+                               if v in ("mdy", "dmy")},
+                   preset=preset if isinstance(preset, str) else None,
+                   note=str(data.get("note", ""))[:500],
                    converted_means=_stage_or(data.get("converted_means"), "customer"),
                    row_stage=_stage_or(data.get("row_stage"), "lead"))
+
+
+PRESET_LIMIT = 256 * 1024  # a mapping of a few hundred columns and stages is ~20 KB
+
+
+def _text_dict(data: dict, key: str) -> dict[str, str]:
+    value = data.get(key, {})
+    if not isinstance(value, dict) or not all(
+            isinstance(v, str | int | float) for v in value.values()):
+        raise ValueError(f"'{key}' must map names to names")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _stage_or(value: object, default: str) -> str:

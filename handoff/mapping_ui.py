@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from handoff import dataset, ingest, mapping, parsing, proposal, ui
+from handoff import dataset, format, ingest, mapping, parsing, proposal, ui
 from handoff.db import Database
 from handoff.ingest import RawTable, UploadError
 from handoff.mapping import NOT_A_STAGE, Mapping, Validation
@@ -394,9 +394,11 @@ def preset_upload() -> None:
                              accept_multiple_files=True, key="data.presets")
     for f in files or []:
         try:
-            preset = Mapping.from_json(f.getvalue().decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as e:
-            st.error(f"{f.name} is not a Handoff mapping preset ({e}).")
+            preset = Mapping.from_json(f.getvalue())
+        except ValueError as e:
+            st.error(f"{format.markdown_text(f.name)} is not a Handoff mapping preset "
+                     f"({format.markdown_text(str(e))}). Download a preset from a file card "
+                     "and upload that file unchanged.")
             continue
         _session_dict(PRESETS_KEY)[f.name.removesuffix(".json")] = preset
     saved = _session_dict(PRESETS_KEY)

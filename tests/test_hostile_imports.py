@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handoff import export, format, scenarios_ui, whatif, whatif_ui
+from handoff.mapping import Mapping
 from handoff.targets_ui import MAX_TARGETS_BYTES, read_targets
 from handoff.whatif import Scenario
 
@@ -277,3 +278,64 @@ def test_read_targets_round_trips_the_downloaded_table():
     assert read_targets("t.csv", export.safe_csv(frame)) == (
         {"leads": 2500.0, "win_rate": 0.35}, [])
     assert MAX_TARGETS_BYTES < HUGE
+
+
+# --- mapping preset JSON import (Data page) --------------------------------------------------
+
+GOOD_PRESET = Mapping("deals", {"deal_id": "Id", "stage": "Stage"}, stages={"Won": "won"})
+
+HOSTILE_PRESETS = [
+    ("deeply nested", NESTED, "nested more than 4 levels deep"),
+    ("stages as a list", b'{"table": "deals", "stages": ["Won", "Lost"]}',
+     "'stages' must map names to names"),
+    ("columns nested", b'{"table": "deals", "columns": {"deal_id": {"a": 1}}}',
+     "'columns' must map names to names"),
+    ("stage order as text", b'{"table": "deals", "stage_order": "Won"}',
+     "'stage_order' must be a list"),
+    ("NaN", b'{"table": "deals", "note": NaN}', "NaN is not a number"),
+    ("no table", b'{"columns": {}}', "no known 'table'"),
+    ("not JSON", b'{"table": "deals",', "not valid JSON"),
+    ("binary", bytes(range(256)) * 4, "not UTF-8 text"),
+]
+
+
+@pytest.fixture
+def data_page() -> AppTest:
+    at = AppTest.from_file("../pages/1_Data.py", default_timeout=60)
+    at.run()
+    _ok(at)
+    return at
+
+
+def _presets(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    uploader = at.file_uploader(key="data.presets")
+    for name, content in files:
+        uploader.upload(name, content, "application/json")
+    uploader.run()
+    _ok(at)
+    return at
+
+
+def _saved(at: AppTest) -> str:
+    return " ".join(c.value for c in at.caption if c.value.startswith("Presets in this session"))
+
+
+def test_a_downloaded_preset_uploads_and_is_offered(data_page):
+    _presets(data_page, ("won deals.json", GOOD_PRESET.to_json().encode()))
+    assert _saved(data_page) == "Presets in this session: won deals"
+    assert Mapping.from_json(GOOD_PRESET.to_json()) == GOOD_PRESET
+
+
+@pytest.mark.parametrize(("case", "content", "said"), HOSTILE_PRESETS,
+                         ids=[c[0] for c in HOSTILE_PRESETS])
+def test_a_hostile_preset_is_refused_with_what_is_wrong_and_the_good_one_kept(
+        data_page, case, content, said):
+    _presets(data_page, ("good.json", GOOD_PRESET.to_json().encode()), ("evil.json", content))
+    assert any(said in m and "evil.json is not a Handoff mapping preset" in m
+               for m in _messages(data_page)), _messages(data_page)
+    assert _saved(data_page) == "Presets in this session: good"
+
+
+def test_a_50_mb_preset_is_refused_from_its_size(data_page):
+    _presets(data_page, ("big.json", b" " * HUGE))
+    assert any(f"it is {HUGE:,} bytes" in m for m in _messages(data_page)), _messages(data_page)
