@@ -21,4 +21,4 @@ select
 from spent as s
 full outer join won as w on w.channel = s.channel
 where coalesce(s.channel, w.channel) is not null
-order by cac nulls last
+order by cac nulls last, channel

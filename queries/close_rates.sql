@@ -9,7 +9,7 @@
 --   $sales_sources (text[]), $include_undated (boolean: the all-time view also counts
 --   deals without the date the definition uses)
 with team as (
-    select owner, any_value(manager) as manager, any_value(team) as team
+    select owner, min(manager) as manager, min(team) as team
     from teams
     group by owner
 ),

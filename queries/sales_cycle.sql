@@ -3,7 +3,7 @@
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $by (text), $sales_sources (text[])
 with team as (
-    select owner, any_value(manager) as manager, any_value(team) as team
+    select owner, min(manager) as manager, min(team) as team
     from teams
     group by owner
 ),
