@@ -32,8 +32,13 @@ def headline_kpis(db: Database) -> None:
             ui.kpi("Lost · still open", f"{s.lost:,} · {s.open_deals:,}",
                    "Lost deals are closed; open deals may still be won, so they are not "
                    "counted as lost anywhere in Handoff.")
-            ui.kpi("Win rate", ui.percent(s.win_rate), "Won ÷ closed (won + lost) deals; open "
-                   "deals are left out until they close.")
+            if s.lost or s.open_deals:
+                ui.kpi("Win rate", ui.percent(s.win_rate), "Won ÷ closed (won + lost) deals; "
+                       "open deals are left out until they close.")
+            else:  # a file of won deals: 100 % by construction says nothing
+                ui.kpi("Win rate", "—", "Every deal loaded is won (the file holds won deals "
+                       "only), so a win rate would be 100% by construction. Load lost and open "
+                       "deals too to see it.")
         else:
             st.info("Deal numbers need a deals or opportunities file.")
     with cols[2]:

@@ -100,6 +100,15 @@ def test_won_only_deals_say_so_and_lead_conversion_shows_mql_to_won():
     assert table["Leads (n)"].sum() == len(mqls)
 
 
+def test_home_does_not_show_a_100_percent_win_rate_for_won_deals_only():
+    at = _run("../Home.py", _db("funnel"))
+    won = pd.read_csv(FIXTURES / "funnel_closed_deals.csv")
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Deals won"].value == f"{len(won):,}"
+    assert metrics["Win rate"].value == "—"
+    assert "holds won deals only" in metrics["Win rate"].help
+
+
 def test_loyalty_on_home_funnel_close_rates_and_objectives():
     raw = pd.read_csv(FIXTURES / "telco_churn.csv")
     churned = (raw.Churn == "Yes").sum()
