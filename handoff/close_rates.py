@@ -96,7 +96,8 @@ def compare(a: pd.Series, b: pd.Series, label: str = "group") -> Comparison:
 def sales_cycle(db: Database, f: Filters, by: str = "owner",
                 sales_sources: tuple[str, ...] = ()) -> pd.DataFrame:
     """Days from created to won per group: quartiles and the 90th percentile."""
-    return query(db, "sales_cycle", **f.params(), by=by, sales_sources=list(sales_sources))
+    return query(db, "sales_cycle", **f.params(), by=by, sales_sources=list(sales_sources),
+                 definition="closed")
 
 
 def headline(rates: pd.DataFrame, group_label: str, unit: str = "deals") -> list[str]:

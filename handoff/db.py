@@ -172,25 +172,78 @@ def lock_down(con: duckdb.DuckDBPyConnection, memory_limit: str = MEMORY_LIMIT) 
     con.execute("set lock_configuration = true")
 
 
+STAGING_DIR = QUERIES_DIR / "staging"
+_USES = re.compile(r"^-- uses: (.+)$", re.MULTILINE)
+
+
 @lru_cache(maxsize=128)
 def sql_text(name: str) -> str:
-    """The text of queries/<name>.sql; the name must be a plain identifier."""
+    """The SQL run for queries/<name>.sql: the file, with the shared staging pieces it names in
+    its `-- uses:` header put in front of its own CTEs. Plain SQL text, so the one source can
+    also be transpiled for another engine; the name must be a plain identifier."""
+    own = _file_text(QUERIES_DIR, name, "query")
+    pieces = staging_pieces(own)
+    if not pieces:
+        return own
+    header, body = _split_header(own)
+    shared = ",\n\n".join(f"-- staging/{piece}.sql\n"
+                           + _split_header(_file_text(STAGING_DIR, piece, "staging piece"))[1]
+                           for piece in pieces)
+    if re.match(r"with\s", body, re.IGNORECASE):
+        return f"{header}with {shared},\n\n{body[4:].lstrip()}"
+    return f"{header}with {shared}\n\n{body}"
+
+
+def staging_pieces(text: str) -> list[str]:
+    """The staging pieces a query uses, each after the pieces it uses itself."""
+    order: list[str] = []
+
+    def visit(piece: str, seen: tuple[str, ...]) -> None:
+        if piece in seen:
+            raise ValueError(f"staging pieces use each other in a circle: {seen + (piece,)}")
+        if piece not in order:
+            for inner in _uses(_file_text(STAGING_DIR, piece, "staging piece")):
+                visit(inner, seen + (piece,))
+            order.append(piece)
+
+    for piece in _uses(text):
+        visit(piece, ())
+    return order
+
+
+def _uses(text: str) -> list[str]:
+    return [n.strip() for line in _USES.findall(text) for n in line.split(",") if n.strip()]
+
+
+def _file_text(folder: Path, name: str, what: str) -> str:
     if not _QUERY_NAME.match(name):
-        raise ValueError(f"not a query name: {name!r}")
-    path = QUERIES_DIR / f"{name}.sql"
+        raise ValueError(f"not a {what} name: {name!r}")
+    path = folder / f"{name}.sql"
     if not path.is_file():
-        raise ValueError(f"no such query: {name!r}")
+        raise ValueError(f"no such {what}: {name!r}")
     return path.read_text(encoding="utf-8")
+
+
+def _split_header(text: str) -> tuple[str, str]:
+    """The leading comment lines (the header) and the SQL after them."""
+    lines = text.splitlines(keepends=True)
+    n = 0
+    while n < len(lines) and (lines[n].startswith("--") or not lines[n].strip()):
+        n += 1
+    return "".join(lines[:n]), "".join(lines[n:])
 
 
 def query_names() -> list[str]:
     return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
 
 
+def staging_names() -> list[str]:
+    return sorted(p.stem for p in STAGING_DIR.glob("*.sql"))
+
+
 def declared_params(name: str) -> set[str]:
     """Parameters listed in the query's `-- params:` header comment."""
-    header = [line for line in sql_text(name).splitlines() if line.startswith("--")]
-    text = " ".join(header)
+    text = " ".join(_split_header(_file_text(QUERIES_DIR, name, "query"))[0].splitlines())
     if "-- params:" not in text:
         return set()
     return set(re.findall(r"\$([a-z_][a-z0-9_]*)", text.split("-- params:", 1)[1]))

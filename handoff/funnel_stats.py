@@ -28,7 +28,8 @@ def step_days(db: Database, req: FunnelRequest) -> dict[str, float]:
     names = [f"{a} → {b}" for a, b in zip(stages.label.iloc[:-1], stages.label.iloc[1:],
                                           strict=True)]
     if req.unit == "deals":
-        cycle = query(db, "sales_cycle", **everything.params(), by="none", sales_sources=[])
+        cycle = query(db, "sales_cycle", **everything.params(), by="none", sales_sources=[],
+                      definition="closed")
         median = float(cycle.median_days.iloc[0]) if len(cycle) and pd.notna(
             cycle.median_days.iloc[0]) else None
         return {n: median for n in names} if median is not None else {}

@@ -2,16 +2,13 @@
 -- how many leads entered and how many have reached each stage so far.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[])
+-- uses: chosen_leads
 with cohort as (
     select
         date_trunc('month', created_at) as month,
         stage_rank
-    from leads
+    from chosen_leads
     where created_at >= $start and created_at < $end
-        and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
-        and (array_length($segments::varchar[]) = 0
-            or list_contains($segments::varchar[], segment))
-        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
 )
 
 select

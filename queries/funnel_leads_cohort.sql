@@ -6,6 +6,7 @@
 --   $owners (text[]), $window_days (integer, 0 = none), $breakdown (text: none, source,
 --   segment, owner), $unit (text: leads, accounts),
 --   $include_undated (boolean: the all-time view also counts leads without a created date)
+-- uses: cohort_leads
 with cohort as (
     select
         lead_id,
@@ -23,13 +24,7 @@ with cohort as (
         opportunity_at as at_4,
         customer_at as at_5,
         evangelist_at as at_6
-    from leads
-    where ((created_at >= $start and created_at < $end)
-        or ($include_undated and created_at is null))
-        and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
-        and (array_length($segments::varchar[]) = 0
-            or list_contains($segments::varchar[], segment))
-        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
+    from cohort_leads
 ),
 
 windowed as (

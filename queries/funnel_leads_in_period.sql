@@ -3,6 +3,7 @@
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $breakdown (text: none, source, segment, owner),
 --   $unit (text: leads, accounts)
+-- uses: chosen_leads
 with base as (
     select
         case $unit when 'accounts' then coalesce(account, lead_id) else lead_id end as entity,
@@ -18,11 +19,7 @@ with base as (
         opportunity_at,
         customer_at,
         evangelist_at
-    from leads
-    where (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
-        and (array_length($segments::varchar[]) = 0
-            or list_contains($segments::varchar[], segment))
-        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
+    from chosen_leads
 ),
 
 events as (

@@ -3,6 +3,7 @@
 -- named. One pass over the cohort: each step is its own aggregate.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[])
+-- uses: chosen_leads
 with cohort as (
     select
         date_diff('second', coalesce(lead_at, created_at), mql_at) / 86400.0 as d2,
@@ -10,12 +11,8 @@ with cohort as (
         date_diff('second', sql_at, opportunity_at) / 86400.0 as d4,
         date_diff('second', opportunity_at, customer_at) / 86400.0 as d5,
         date_diff('second', customer_at, evangelist_at) / 86400.0 as d6
-    from leads
+    from chosen_leads
     where created_at >= $start and created_at < $end
-        and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
-        and (array_length($segments::varchar[]) = 0
-            or list_contains($segments::varchar[], segment))
-        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
 ),
 
 per_step as (

@@ -6,12 +6,9 @@
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $grain (text: month, quarter, year), $sales_sources (text[]),
 --   $sla_hours (double)
+-- uses: chosen_leads, chosen_deals
 with l as (
-    select * from leads
-    where (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
-        and (array_length($segments::varchar[]) = 0
-            or list_contains($segments::varchar[], segment))
-        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
+    select * from chosen_leads
 ),
 
 d as (
@@ -19,11 +16,7 @@ d as (
         *,
         source is not null and not list_contains($sales_sources::varchar[], source)
             as marketing_sourced
-    from deals
-    where (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
-        and (array_length($segments::varchar[]) = 0
-            or list_contains($segments::varchar[], segment))
-        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
+    from chosen_deals
 ),
 
 lead_created as (

@@ -4,6 +4,7 @@
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $by (text: source, origin, segment, owner, none), $position (integer),
 --   $include_undated (boolean: the all-time view also counts leads without a created date)
+-- uses: cohort_leads
 with cohort as (
     select
         stage_rank,
@@ -14,13 +15,7 @@ with cohort as (
             when 'owner' then coalesce(owner, '(none)')
             else 'All leads'
         end as grp
-    from leads
-    where ((created_at >= $start and created_at < $end)
-        or ($include_undated and created_at is null))
-        and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
-        and (array_length($segments::varchar[]) = 0
-            or list_contains($segments::varchar[], segment))
-        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
+    from cohort_leads
 )
 
 select

@@ -3,25 +3,15 @@
 -- date in the file) and what they pay. Churned: the yes/no churn column when given, else a
 -- churn date. A month is 30.4375 days.
 -- params: $segments (text[])
-with latest as (
-    select max(coalesce(churned_at, started_at)) as as_of from customers
-),
-
-c as (
+-- uses: customer_months
+with c as (
     select
-        coalesce(
-            customers.tenure_months,
-            date_diff('second', customers.started_at,
-                coalesce(customers.churned_at, latest.as_of)) / 2629800.0
-        ) as months,
-        coalesce(customers.churned, customers.churned_at is not null) as has_churned,
-        customers.churned is not null or customers.started_at is not null as status_known,
-        customers.monthly_revenue,
-        customers.total_revenue
-    from customers
-    cross join latest
-    where array_length($segments::varchar[]) = 0
-        or list_contains($segments::varchar[], customers.segment)
+        months,
+        has_churned,
+        churned is not null or started_at is not null as status_known,
+        monthly_revenue,
+        total_revenue
+    from customer_months
 )
 
 select

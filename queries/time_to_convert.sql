@@ -6,17 +6,14 @@
 -- taken (52 = a year or more) to the number of leads.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $from_position (integer), $to_position (integer)
+-- uses: chosen_leads
 with cohort as (
     select
         stage_rank,
         [coalesce(lead_at, created_at), mql_at, sql_at, opportunity_at, customer_at,
             evangelist_at] as dates
-    from leads
+    from chosen_leads
     where created_at >= $start and created_at < $end
-        and (array_length($sources::varchar[]) = 0 or list_contains($sources::varchar[], source))
-        and (array_length($segments::varchar[]) = 0
-            or list_contains($segments::varchar[], segment))
-        and (array_length($owners::varchar[]) = 0 or list_contains($owners::varchar[], owner))
 ),
 
 pairs as (

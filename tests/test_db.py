@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pandas as pd
 import pytest
@@ -45,6 +47,25 @@ def test_each_query_declares_exactly_the_parameters_it_binds():
         statements = con.extract_statements(dbm.sql_text(name))
         assert len(statements) == 1, f"{name}.sql must hold one statement"
         assert set(statements[0].named_parameters) == dbm.declared_params(name), name
+
+
+def test_every_staging_piece_is_used_and_declares_what_it_binds():
+    used = {p for name in dbm.query_names() for p in dbm.staging_pieces(dbm.sql_text(name))}
+    assert used == set(dbm.staging_names())
+    for piece in dbm.staging_names():
+        text = (dbm.STAGING_DIR / f"{piece}.sql").read_text()
+        header, body = dbm._split_header(text)
+        declared = set(re.findall(r"\$([a-z_][a-z0-9_]*)", header))
+        bound = set(re.findall(r"\$([a-z_][a-z0-9_]*)", body))
+        assert bound <= declared, piece
+
+
+def test_staging_pieces_come_before_the_query_and_in_dependency_order():
+    text = dbm.sql_text("funnel_leads_cohort")
+    assert text.index("chosen_leads as (") < text.index("cohort_leads as (") \
+        < text.index("cohort as (")
+    with pytest.raises(ValueError):
+        dbm.sql_text("../staging/chosen_leads")
 
 
 @pytest.mark.parametrize("name", ["../secret", "home_summary; drop table deals", "Home", ""])
