@@ -55,13 +55,10 @@ def pandas_job(data: bytes, kind: str) -> pd.DataFrame:
 
 
 def handoff_job(name: str, data: bytes) -> pd.DataFrame:
-    from handoff import dataset, funnel, ingest, mapping
+    from handoff import funnel, pipeline
     from handoff.filters import Filters
 
-    raw = ingest.read_upload(name, data, max_mb=10_000)
-    m = mapping.propose(raw)
-    frame, validation = mapping.apply(raw, m)
-    db = dataset.load([dataset.Pending(name, m, frame, validation)])
+    db = pipeline.load_files([(name, data)], max_mb=10_000)
     result = funnel.funnel(db, Filters(dt.date(2024, 1, 1), dt.date(2026, 12, 31),
                                        all_time=True),
                            funnel.FunnelRequest(unit="deals", breakdown="owner")).table
@@ -76,7 +73,7 @@ def one(n: int, kind: str, engine: str) -> dict[str, object]:
     data = buf.getvalue()
     del frame
     if engine == "handoff":  # imported once when the app starts, not per upload
-        from handoff import dataset, funnel, ingest, mapping  # noqa: F401
+        from handoff import funnel, pipeline  # noqa: F401
     started = time.perf_counter()
     counts = (handoff_job(f"deals.{kind}", data) if engine == "handoff"
               else pandas_job(data, kind))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from handoff.db import Database, Source, build_database
+from handoff.db import Database, Source, build_database, table_frame
 from handoff.mapping import Mapping, Validation
-from handoff.schema import LEAD_STAGES, TABLES
+from handoff.schema import LEAD_STAGE_RANK, STAGE_AT_RANK
 
 ID_FIELDS = {"leads": "lead_id", "deals": "deal_id", "customers": "customer_id"}
 # Where the amounts' currency is read from, most telling first.
@@ -54,8 +54,7 @@ def load(pending: list[Pending], current: Database | None = None,
     if keep_current and current is not None:
         for table, rows in current.row_counts.items():
             if rows and table not in tables:
-                with current.connection.cursor() as cur:
-                    tables[table] = cur.execute(f'select * from "{_known(table)}"').df()
+                tables[table] = table_frame(current, table)
                 sources += [s for s in current.sources if s.table == table]
                 mapped[table] = current.fields_mapped.get(
                     table, current.fields_present.get(table, frozenset()))
@@ -69,11 +68,10 @@ def load(pending: list[Pending], current: Database | None = None,
         tables["leads"], said = leads_advanced_by_deals(tables["leads"], tables["deals"])
         notes += said
     name = ", ".join(p.file_name for p in pending)
-    db = build_database(tables, name, tuple(sources))
-    db.notes = tuple(notes)
-    db.fields_mapped = {t: frozenset(f) for t, f in mapped.items()}
-    db.currency = currency(pending) or (current.currency if keep_current and current else None)
-    return db
+    return build_database(
+        tables, name, tuple(sources), notes=tuple(notes),
+        fields_mapped={t: frozenset(f) for t, f in mapped.items()},
+        currency=currency(pending) or (current.currency if keep_current and current else None))
 
 
 def mapped_fields(pending: list[Pending]) -> dict[str, set[str]]:
@@ -112,14 +110,14 @@ def leads_advanced_by_deals(leads: pd.DataFrame, deals: pd.DataFrame
     if linked.empty:
         return leads, []
     out = leads.copy()
-    rank = out["stage"].map({s: i for i, s in enumerate(LEAD_STAGES, start=1)}).fillna(1)
+    rank = out["stage"].map(LEAD_STAGE_RANK).fillna(1)
     notes = []
     won = linked[linked["status"] == "won"]
     for stage, rows, date in (("opportunity", linked, "created_at"),
                               ("customer", won, "closed_at")):
         if rows.empty:
             continue
-        position = LEAD_STAGES.index(stage) + 1
+        position = LEAD_STAGE_RANK[stage]
         when = rows.groupby("lead_id")[date].min() if date in rows else pd.Series(dtype=object)
         has = out["lead_id"].isin(rows["lead_id"])
         raised = has & (rank < position)
@@ -136,7 +134,7 @@ def leads_advanced_by_deals(leads: pd.DataFrame, deals: pd.DataFrame
                          if stage == "customer" else
                          f"{int(raised.sum()):,} lead(s) with an open or lost deal are "
                          "counted as opportunities.")
-    out["stage"] = rank.astype("int64").map(dict(enumerate(LEAD_STAGES, start=1)))
+    out["stage"] = rank.astype("int64").map(STAGE_AT_RANK)
     return out, notes
 
 
@@ -154,9 +152,3 @@ def currency(pending: list[Pending]) -> str | None:
         if found:
             return found.most_common(1)[0][0]
     return None
-
-
-def _known(table: str) -> str:
-    if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}")
-    return table

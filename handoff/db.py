@@ -14,6 +14,8 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,7 +25,7 @@ from typing import TypeVar
 import duckdb
 import pandas as pd
 
-from handoff.schema import LEAD_STAGES, SQL_TYPES, TABLES, fields
+from handoff.schema import LEAD_STAGE_RANK, SQL_TYPES, TABLES, fields
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 # What one session's database may hold in memory: a 10M-lead export with its deals and
@@ -44,8 +46,14 @@ class Source:
 
 
 @dataclass
+class _Life:
+    closed: bool = False
+
+
+@dataclass(frozen=True)
 class Database:
-    """A session's loaded data: a locked DuckDB connection plus what it holds."""
+    """Loaded data: a locked DuckDB connection plus what it holds. Nothing in it changes
+    after it is built; only its connection is closed, once, when no session needs it."""
 
     connection: duckdb.DuckDBPyConnection
     fingerprint: str
@@ -56,18 +64,18 @@ class Database:
     notes: tuple[str, ...] = ()
     currency: str | None = None  # ISO code inferred from the amounts' symbols; None: unknown
     shared: bool = False  # the demo: one database for every session, never closed by one
-    closed: bool = False
-    facts: dict[str, object] = field(default_factory=dict, repr=False)
-    currency: str | None = None  # ISO code of the amounts (None: not known)
     # fields a column was mapped to (fields_present holds those that have values)
     fields_mapped: dict[str, frozenset[str]] = field(default_factory=dict)
+    _life: _Life = field(default_factory=_Life, repr=False, compare=False)
+
+    @property
+    def closed(self) -> bool:
+        return self._life.closed
 
     def fact(self, name: str, compute: Callable[[], T]) -> T:
-        """A fact about the whole loaded data (no filters in it), computed once: the data
-        never changes, and some facts cost a join over every row."""
-        if name not in self.facts:
-            self.facts[name] = compute()
-        return self.facts[name]  # type: ignore[return-value]
+        """A fact about the whole loaded data (no filters in it), computed once per content:
+        the data never changes, and some facts cost a join over every row."""
+        return _FACTS.get(self.fingerprint, name, compute)
 
     def has(self, table: str, *names: str) -> bool:
         """True when the table has rows and every named field was supplied."""
@@ -75,15 +83,41 @@ class Database:
 
     def close(self) -> None:
         """Free the database's memory (a shared database stays open for the others)."""
-        if not self.shared and not self.closed:
-            self.closed = True
+        if not self.shared and not self._life.closed:
+            self._life.closed = True
             self.connection.close()
+
+
+class _Facts:
+    """Facts about loaded data by content fingerprint, a bounded number kept; thread-safe."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._values: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._size, self._lock = size, threading.Lock()
+
+    def get(self, fingerprint: str, name: str, compute: Callable[[], T]) -> T:
+        key = (fingerprint, name)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[return-value]
+        value = compute()  # outside the lock: a query can take a while
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
+
+
+_FACTS = _Facts()
 
 
 def build_database(tables: dict[str, pd.DataFrame], name: str,
                    sources: tuple[Source, ...] = (),
                    fields_present: dict[str, frozenset[str]] | None = None,
-                   memory_limit: str = MEMORY_LIMIT) -> Database:
+                   memory_limit: str = MEMORY_LIMIT, *, notes: tuple[str, ...] = (),
+                   fields_mapped: dict[str, frozenset[str]] | None = None,
+                   currency: str | None = None, shared: bool = False) -> Database:
     """A new locked database holding every canonical table (empty where none was given)."""
     unknown = set(tables) - set(TABLES)
     if unknown:
@@ -126,14 +160,24 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
         con.close()
         raise
     # A cryptographic hash of exactly what was loaded: equal data, equal fingerprint.
-    return Database(con, digest.hexdigest()[:32], name, counts, present, sources)
+    return Database(con, digest.hexdigest()[:32], name, counts, present, sources,
+                    notes=notes, currency=currency, shared=shared,
+                    fields_mapped=fields_mapped or {})
+
+
+def table_frame(db: Database, table: str) -> pd.DataFrame:
+    """Every row of one canonical table (to carry it into the next database)."""
+    if table not in TABLES:  # identifiers come from the schema's allow-list
+        raise ValueError(f"not a canonical table: {table!r}")
+    with db.connection.cursor() as cur:
+        return cur.execute(f'select * from "{table}"').df()
 
 
 def canonical_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with exactly the table's columns, in order, in Parquet-friendly types."""
     out = pd.DataFrame(index=frame.index)
     if table == "leads":  # derived once here so every query can compare positions
-        rank = {s: i for i, s in enumerate(LEAD_STAGES, start=1)}
+        rank = LEAD_STAGE_RANK
         frame = frame.assign(stage_rank=frame["stage"].map(rank).fillna(1).astype("int64")
                              if "stage" in frame else 1)
     for f in fields(table):

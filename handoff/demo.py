@@ -27,7 +27,5 @@ def demo_database(shared: bool = False) -> Database:
     """The demo loaded; `shared` when one copy serves every session (it holds no upload)."""
     tables = demo_tables()
     sources = tuple(Source(f"demo/{t}.parquet", t, len(f)) for t, f in tables.items())
-    db = build_database(tables, DEMO_NAME, sources)
-    db.shared = shared
-    db.currency = "USD"  # the demo company sells in dollars
-    return db
+    # the demo company sells in dollars
+    return build_database(tables, DEMO_NAME, sources, currency="USD", shared=shared)

@@ -13,7 +13,7 @@ import pandas as pd
 from handoff import metrics
 from handoff.db import Database, query
 from handoff.filters import Filters
-from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGES
+from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGE_RANK, LEAD_STAGES
 
 VIEWS = {"cohort": "Cohort: entities created in the period, followed through",
          "in_period": "In period: stage events that happened in the period"}
@@ -90,7 +90,7 @@ def lead_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
         if not any(f"{s}_at" in db.fields_present.get("leads", set()) for s in present[1:]):
             notes.append("Only the current stage is known: a lead at a later stage is counted "
                          "as having passed every earlier stage.")
-    table = _complete(raw, [(s, LEAD_STAGES.index(s) + 1) for s in present])
+    table = _complete(raw, [(s, LEAD_STAGE_RANK[s]) for s in present])
     table["label"] = table["stage"].map(LEAD_STAGE_LABELS)
     # Revenue follows a cohort's leads to their won deals; stage events in a period have no
     # revenue of their own, so the in-period view has no money columns.
@@ -217,7 +217,7 @@ def headline(table: pd.DataFrame, steps: pd.DataFrame | None, unit: str) -> list
                      f"those at {before.label} did not reach {worst.label} "
                      f"({int(worst['drop']):,} of {int(before.entities):,} {unit}).")
     if steps is not None and len(steps):
-        labels = {LEAD_STAGES.index(s) + 1: LEAD_STAGE_LABELS[s] for s in LEAD_STAGES}
+        labels = {LEAD_STAGE_RANK[s]: LEAD_STAGE_LABELS[s] for s in LEAD_STAGES}
         shown = set(whole.position)
         steps = steps[steps.position.isin(shown) & steps.position.sub(1).isin(shown)]
         if len(steps) and steps["median_days"].max() > 0:  # all same-day: nothing is slow

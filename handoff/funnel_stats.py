@@ -11,7 +11,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from handoff.db import Database, query
 from handoff.filters import EARLIEST, LATEST, Filters
 from handoff.funnel import FunnelRequest, funnel
-from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGES
+from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGE_RANK, LEAD_STAGES
 
 ARTICLE_AS_LEAD = {"consideration": "lead", "sale": "customer", "advocacy": "evangelist"}
 
@@ -45,7 +45,7 @@ def step_days(db: Database, req: FunnelRequest) -> dict[str, float]:
         lead_stage = ARTICLE_AS_LEAD.get(stage, stage) if req.collapse else stage
         if lead_stage not in LEAD_STAGES or lead_stage == "lead":
             continue
-        position = LEAD_STAGES.index(lead_stage) + 1
+        position = LEAD_STAGE_RANK[lead_stage]
         days = own.get(position) if req.view == "in_period" and not req.collapse \
             else cumulative.get(position)
         if days:
@@ -135,7 +135,7 @@ class TimeToConvert:
 
 def time_to_convert(db: Database, f: Filters, from_stage: str, to_stage: str) -> TimeToConvert:
     """Days from one lifecycle stage to a later one; leads not there yet are still open."""
-    p_from, p_to = LEAD_STAGES.index(from_stage) + 1, LEAD_STAGES.index(to_stage) + 1
+    p_from, p_to = LEAD_STAGE_RANK[from_stage], LEAD_STAGE_RANK[to_stage]
     if p_to <= p_from:
         raise ValueError("the second stage must come after the first")
     row = query(db, "time_to_convert", **f.params(), from_position=p_from,

@@ -10,7 +10,7 @@ from handoff import close_rates
 from handoff.db import Database, query
 from handoff.filters import Filters
 from handoff.funnel import lead_stages_present
-from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGES
+from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGE_RANK, LEAD_STAGES
 
 GROUPS = {"source": "Source / channel", "origin": "Origin / entry point", "segment": "Segment",
           "owner": "Owner (SDR)", "none": "All leads"}
@@ -34,7 +34,7 @@ def lead_conversion(db: Database, f: Filters, by: str = "source",
     if by not in GROUPS or to not in LEAD_STAGES:
         raise ValueError(f"unknown grouping {by!r} or stage {to!r}")
     rows = query(db, "lead_conversion", **f.params(), by=by,
-                 position=LEAD_STAGES.index(to) + 1, include_undated=f.all_time)
+                 position=LEAD_STAGE_RANK[to], include_undated=f.all_time)
     return close_rates.ranked_rates(rows)
 
 

@@ -24,7 +24,14 @@ from handoff.presets import (
     normalise,
     recognise,
 )
-from handoff.schema import LEAD_STAGES, TABLES, fields, mappable_fields
+from handoff.schema import (
+    LEAD_STAGE_RANK,
+    LEAD_STAGES,
+    STAGE_AT_RANK,
+    TABLES,
+    fields,
+    mappable_fields,
+)
 
 __all__ = ["NOT_A_STAGE", "Mapping", "Validation", "apply", "normalise", "propose"]
 
@@ -439,22 +446,22 @@ def _not_a_stage(mapping: Mapping, out: pd.DataFrame) -> pd.Series:
 def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     rank = pd.Series(0, index=out.index, dtype="int64")
     if "stage" in out:
-        rank = _per_value(out["stage"], lambda v: LEAD_STAGES.index(mapping.stages[v]) + 1
+        rank = _per_value(out["stage"], lambda v: LEAD_STAGE_RANK[mapping.stages[v]]
                           if mapping.stages.get(v) in LEAD_STAGES else 0, 0)
         rank = rank.astype("int64")
         if mapping.columns.get("stage") and not any(f"{s}_at" in out for s in LEAD_STAGES[1:]):
             notes.append("Only the current stage is known: a lead at a later stage is counted "
                          "as having passed every earlier stage.")
-    for i, s in enumerate(LEAD_STAGES, start=1):
+    for s, i in LEAD_STAGE_RANK.items():
         if f"{s}_at" in out:
             rank = rank.where(~(out[f"{s}_at"].notna() & (rank < i)), i)
     if "converted" in out:
-        means = LEAD_STAGES.index(mapping.converted_means) + 1
+        means = LEAD_STAGE_RANK[mapping.converted_means]
         rank = rank.where(~(out["converted"].fillna(False).astype(bool) & (rank < means)),
                           means)
-    floor = LEAD_STAGES.index(mapping.row_stage) + 1
+    floor = LEAD_STAGE_RANK[mapping.row_stage]
     rank = rank.where(rank >= floor, floor)  # every row is at least a lead (or an MQL…)
-    out["stage"] = rank.map(dict(enumerate(LEAD_STAGES, start=1)))
+    out["stage"] = rank.map(STAGE_AT_RANK)
     if "lead_at" not in out and "created_at" in out:
         out["lead_at"] = out["created_at"]
     if "created_at" not in out and "lead_at" in out:

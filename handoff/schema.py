@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 # Canonical lifecycle stages of a lead, in funnel order. Reaching stage k implies k-1.
 LEAD_STAGES: tuple[str, ...] = ("lead", "mql", "sql", "opportunity", "customer", "evangelist")
+# A lead stage's position (1 = lead … 6 = evangelist): the one rule every step compares by,
+# stored as leads.stage_rank so queries compare positions too.
+LEAD_STAGE_RANK = {stage: i for i, stage in enumerate(LEAD_STAGES, start=1)}
+STAGE_AT_RANK = {i: stage for stage, i in LEAD_STAGE_RANK.items()}
 LEAD_STAGE_LABELS: dict[str, str] = {
     "lead": "Lead",
     "mql": "MQL",

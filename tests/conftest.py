@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,11 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from handoff import dataset, ingest, mapping, proposal
+from handoff import pipeline
 from handoff.db import Database
+from handoff.format import WORD_JOINER
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shown(markdown: str) -> str:
+    """Markdown source (what AppTest holds) as a reader sees it: backslash escapes resolved,
+    the invisible word joiners that keep URLs from being linked taken out."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 def fixture_bytes(name: str) -> bytes:
@@ -27,13 +35,7 @@ def fixture_bytes(name: str) -> bytes:
 
 def load_files(*names: str) -> Database:
     """A database built from fixture files with their proposed mappings, as the Data page."""
-    pending = []
-    raws = [ingest.read_upload(name, fixture_bytes(name)) for name in names]
-    for raw, m in zip(raws, proposal.propose_all(raws), strict=True):
-        frame, validation = mapping.apply(raw, m)
-        assert validation.ok, validation.problems
-        pending.append(dataset.Pending(raw.file_name, m, frame, validation))
-    return dataset.load(pending)
+    return pipeline.load_files([(name, fixture_bytes(name)) for name in names])
 
 
 @pytest.fixture(scope="session")

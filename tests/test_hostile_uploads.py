@@ -11,7 +11,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from handoff import dataset, export, mapping
+from handoff import dataset, export, pipeline
 from handoff.db import query
 from handoff.ingest import UploadError, read_upload
 from tests.test_ingest import _xlsx
@@ -79,9 +79,8 @@ def test_refused_with_a_message_naming_the_file(name, data, words):
 
 def _load(name: str, data: bytes):
     raw = read_upload(name, data)
-    m = mapping.propose(raw)
-    frame, validation = mapping.apply(raw, m)
-    return raw, m, frame, validation
+    p = pipeline.pending(raw, pipeline.proposed([raw])[0])
+    return raw, p.mapping, p.frame, p.validation
 
 
 LOADED = [  # (file name, bytes, check on (raw, mapping, frame, validation))

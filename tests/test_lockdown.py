@@ -11,13 +11,11 @@ import pytest
 
 from handoff import (
     close_rates,
-    dataset,
     funnel,
     funnel_stats,
-    ingest,
-    mapping,
     metrics,
     objectives,
+    pipeline,
     whatif,
 )
 from handoff.filters import Filters
@@ -50,11 +48,7 @@ def hostile_db(canary):
                       f"\"{a}\"", "2024-03-01", "1"]) for i, a in enumerate(attacks)]
     data = (header + "\n" + "\n".join(rows) + "\n").encode()
     name = f"{attacks[0]}.csv"
-    raw = ingest.read_upload(name, data)
-    m = mapping.propose(raw)
-    frame, validation = mapping.apply(raw, m)
-    assert validation.ok, validation.problems
-    return dataset.load([dataset.Pending(name, m, frame, validation)])
+    return pipeline.load_files([(name, data)])
 
 
 def _state(db) -> tuple:

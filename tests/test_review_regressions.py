@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from handoff import close_rates, dataset, funnel, funnel_stats, ingest, mapping
+from handoff import close_rates, funnel, funnel_stats, ingest, mapping, pipeline
 from handoff.db import build_database
 from handoff.filters import Filters
 from handoff.funnel import FunnelRequest
@@ -18,13 +18,7 @@ ALL = Filters(dt.date(2000, 1, 1), dt.date(2099, 12, 31), all_time=True)
 
 
 def _db_from(*files: tuple[str, bytes]):
-    pending = []
-    for name, data in files:
-        raw = ingest.read_upload(name, data)
-        m = mapping.propose(raw)
-        frame, validation = mapping.apply(raw, m)
-        pending.append(dataset.Pending(name, m, frame, validation))
-    return dataset.load(pending)
+    return pipeline.load_files(files)
 
 
 @pytest.mark.parametrize("page", ["../pages/2_Funnel.py", "../pages/3_Close_rates.py",
