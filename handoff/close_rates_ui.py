@@ -64,8 +64,8 @@ def compare_section(rates: pd.DataFrame) -> None:
     c1, c2 = st.columns(2)
     ui.seeded("cr.cmp.a", groups, groups[0])
     ui.seeded("cr.cmp.b", groups, groups[1])
-    a = c1.selectbox("First", groups, key="cr.cmp.a")
-    b = c2.selectbox("Second", groups, key="cr.cmp.b")
+    a = c1.selectbox("First", groups, key="cr.cmp.a", persist_state="session")
+    b = c2.selectbox("Second", groups, key="cr.cmp.b", persist_state="session")
     if a == b:
         st.info("Choose two different groups.")
         return

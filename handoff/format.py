@@ -81,13 +81,22 @@ def p_value(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$:])")
+# Every ASCII punctuation mark Markdown gives a meaning to; a backslash makes each literal.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$:/@&=])")
+
+
+# GitHub-flavoured Markdown links bare URLs and e-mail addresses after the escapes are
+# resolved, so a backslash cannot stop it; an invisible word joiner inside "://", "www." and
+# "@" does, and leaves the text looking exactly as it was.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def markdown_text(text: str) -> str:
-    """User text (a file or scenario name) shown inside Markdown as it is: no links,
-    images, colour directives or formulas made of it."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    """User text (a file, stage or rep name, a value, a message quoting them) shown inside
+    Markdown as it is: no links, images, HTML, colour directives or formulas made of it."""
+    flat = " ".join(str(text).replace(WORD_JOINER, "").split())
+    return _MARKDOWN.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, flat))
 
 
 # --- tables -----------------------------------------------------------------------------------

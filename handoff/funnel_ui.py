@@ -65,7 +65,7 @@ def lost_after_control(result: Funnel) -> None:
     positions = open_stages.position.tolist()
     ui.seeded("funnel.lost_after", positions, positions[-1])
     st.selectbox("Lost deals (no stage history) dropped after", positions,
-                 key="funnel.lost_after",
+                 key="funnel.lost_after", persist_state="session",
                  format_func=dict(zip(stages.position, stages.label, strict=True)).get)
 
 
@@ -104,13 +104,14 @@ def main_section(db: Database, f: Filters, req: FunnelRequest, result: Funnel) -
     for line in result.headline:
         st.markdown(f"**{format.markdown_text(line)}**")
     for note in result.notes:
-        st.caption(note)
+        st.caption(format.markdown_text(note))
     lost_after_control(result)
     layout = "side_by_side"
     if result.table["grp"].nunique() > 1:
         layout = st.radio("Layout", ["side_by_side", "small_multiples"], horizontal=True,
-                          format_func=lambda v: v.replace("_", " ").capitalize(),
-                          key="funnel.layout")
+                          format_func=lambda v: {"side_by_side": "Side by side",
+                                               "small_multiples": "Small multiples"}[v],
+                          key="funnel.layout", persist_state="session")
     selectable = not req.collapse
     if selectable:
         st.caption("Click a stage's bar to see its records.")
@@ -122,7 +123,8 @@ def main_section(db: Database, f: Filters, req: FunnelRequest, result: Funnel) -
     position = picked_stage(event)
     stages = result.table.drop_duplicates("position").set_index("position")["label"]
     if position is not None and position in stages.index:
-        st.markdown(f"**Records at {stages[position]}** (the stage you clicked)")
+        st.markdown(f"**Records at {format.markdown_text(stages[position])}** (the stage you "
+                    "clicked)")
         records_panel(db, f, req, position, "funnel.click")
 
 
@@ -165,7 +167,7 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
     # the period compared, until another one is picked here
     this_key = f"funnel.compare.this.{f.all_time}"
     ui.seeded(this_key, list(choices), "quarter" if f.all_time else "sidebar")
-    which = c1.selectbox("This period", list(choices), key=this_key,
+    which = c1.selectbox("This period", list(choices), key=this_key, persist_state="session",
                          format_func=lambda k: f"{names[k]} ({_span(choices[k])})",
                          help="The sidebar's range covers all the data by default, and the "
                               "period before all the data is empty: compare a quarter then.")
@@ -179,13 +181,15 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
     labels = {"previous": "The period just before", "year": "The same period a year earlier",
               "custom": "A period I choose"}
     choice = c2.radio("Compare with", ["previous", "year", "custom"], key="funnel.compare",
+                      persist_state="session",
                       format_func=lambda k: labels[k] + (f" ({_span(others[k])})"
                                                          if k in others else ""))
     other = others.get(choice, before)
     if choice == "custom":
         if "funnel.compare.range" not in st.session_state:
             st.session_state["funnel.compare.range"] = (other.start, other.end)
-        picked = st.date_input("Compared period", key="funnel.compare.range")
+        picked = st.date_input("Compared period", key="funnel.compare.range",
+                               persist_state="session")
         if isinstance(picked, tuple) and len(picked) == 2:
             other = Filters(picked[0], picked[1], f.sources, f.segments, f.owners)
     shared = funnel_stats.overlap_days(this, other)
@@ -208,7 +212,8 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
     if len(maturing):
         waited = (summary.last_date.date() - max(this.end, other.end)).days
         st.caption("Still maturing, so left out of the verdict: " + "; ".join(
-            f"{r.step} (typically {r.needs_days:,.0f} days)" for r in maturing.itertuples())
+            f"{format.markdown_text(r.step)} (typically {r.needs_days:,.0f} days)"
+            for r in maturing.itertuples())
             + f". The period ended {waited:,} days before the data's last date "
             f"({summary.last_date:%d %b %Y}): these conversions will still rise.")
     if judged.empty and maturing.empty:
@@ -239,10 +244,11 @@ def time_section(db: Database, f: Filters) -> None:
     c1, c2 = st.columns(2)
     ui.seeded("funnel.ttc.from", dated[:-1], dated[0])
     start = c1.selectbox("From", dated[:-1], format_func=LEAD_STAGE_LABELS.get,
-                         key="funnel.ttc.from")
+                         key="funnel.ttc.from", persist_state="session")
     later = dated[dated.index(start) + 1:]
     ui.seeded("funnel.ttc.to", later, "customer" if "customer" in later else later[-1])
-    end = c2.selectbox("To", later, format_func=LEAD_STAGE_LABELS.get, key="funnel.ttc.to")
+    end = c2.selectbox("To", later, format_func=LEAD_STAGE_LABELS.get, key="funnel.ttc.to",
+                       persist_state="session")
     t = ui.computed(db, funnel_stats.time_to_convert, f, start, end)
     cols = st.columns(4)
     with cols[0]:
@@ -315,6 +321,7 @@ def records_table(rows: pd.DataFrame, unit: str) -> Table:
 def records_panel(db: Database, f: Filters, req: FunnelRequest, position: int,
                   key: str) -> None:
     which = st.radio("Records", ["reached", "dropped"], horizontal=True, key=f"{key}.which",
+                     persist_state="session",
                      format_func={"reached": "Reached this stage",
                                   "dropped": "Stopped at this stage"}.get)
     rows = ui.computed(db, funnel.records, f, req, position, which)
@@ -330,6 +337,7 @@ def drill_section(db: Database, f: Filters, req: FunnelRequest, result: Funnel) 
         return
     stages = result.table.drop_duplicates("position").sort_values("position")
     position = st.selectbox("Stage", stages.position.tolist(), key=f"funnel.drill.{req.unit}",
+                            persist_state="session",
                             format_func=dict(zip(stages.position, stages.label,
                                                  strict=True)).get)
     records_panel(db, f, req, position, "funnel.drill")

@@ -82,10 +82,11 @@ def last_quarter(db: Database, s: metrics.Summary) -> None:
     if len(complete) < 2:
         return
     i = complete[-1]
-    this, before = (objectives.period_label(p.period.iloc[k], "quarter") for k in (i, i - 1))
+    this, before = (format.markdown_text(objectives.period_label(p.period.iloc[k], "quarter"))
+                    for k in (i, i - 1))
     st.subheader(f"Last complete quarter: {this}")
     st.caption(f"Change on the quarter before ({before}); the line is the last "
-               f"{min(i + 1, 8)} quarters.")
+               f"{min(i + 1, 8):d} quarters.")
     shown = [m for m in QUARTER_MEASURES
              if (m[0] in ("leads", "mqls") and s.leads) or (m[0] not in ("leads", "mqls")
                                                             and s.deals)]
@@ -95,7 +96,11 @@ def last_quarter(db: Database, s: metrics.Summary) -> None:
     for n, (column, label, kind) in enumerate(shown):
         series = quarter_series(p, column)
         value, prev = series.iloc[i], series.iloc[i - 1]
-        shown_as = {"count": format.count, "pct": format.percent, "money": ui.money}[kind]
+
+        def shown_as(x: object, kind: str = kind) -> str:
+            return (format.count(x) if kind == "count" else format.percent(x) if kind == "pct"
+                    else ui.money(x))
+
         delta = None
         if pd.notna(value) and pd.notna(prev) and value != prev:
             delta = (format.points(value - prev) if kind == "pct" else

@@ -18,9 +18,9 @@ def section(db: Database, f: Filters) -> None:
         return
     c1, c2 = st.columns(2)
     by = c1.selectbox("Conversion by", lead_conversion.groupings(db),
-                      format_func=lead_conversion.GROUPS.get, key="lc.by")
+                      format_func=lead_conversion.GROUPS.get, key="lc.by", persist_state="session")
     to = c2.selectbox("Converted means reaching", stages, format_func=LEAD_STAGE_LABELS.get,
-                      key="lc.to")
+                      key="lc.to", persist_state="session")
     rates = ui.computed(db, lead_conversion.lead_conversion, f, by, to)
     if rates.empty:
         st.info("No leads match this period and these filters.")
@@ -29,7 +29,7 @@ def section(db: Database, f: Filters) -> None:
     definition = (f"{measure} = leads that reached {LEAD_STAGE_LABELS[to]} ÷ leads"
                   + (" created in the period." if db.has("leads", "created_at")
                      else " (the leads have no dates: all time)."))
-    st.caption(definition)
+    st.caption(format.markdown_text(definition))
     for line in close_rates.headline(rates, lead_conversion.GROUPS[by], unit="leads"):
         st.markdown(f"**{format.markdown_text(line)}**")
     shown = rates.assign(sample=rates["small_sample"].map({True: "Fewer than 30 leads",

@@ -44,7 +44,8 @@ def _ltv_help(s: loyalty.Loyalty) -> str:
     if s.ltv is None:
         return ("LTV needs what customers pay (monthly or total revenue) and how long they "
                 "stay (tenure or dates).")
-    return (f"{s.value_basis.capitalize()} ({ui.money(s.monthly_value)}) × expected lifetime "
+    return (f"{format.markdown_text(s.value_basis.capitalize())} "
+            f"({ui.money(s.monthly_value)}) × expected lifetime "
             f"({s.lifetime_months:,.0f} months = 1 ÷ monthly churn "
             f"{s.monthly_churn or 0:.2%}, at most 60).")
 

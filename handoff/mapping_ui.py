@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from handoff import dataset, format, ingest, mapping, parsing, proposal, ui
+from handoff import dataset, format, ingest, mapping, parsing, pipeline, ui
 from handoff.db import Database
 from handoff.ingest import RawTable, UploadError
 from handoff.mapping import NOT_A_STAGE, Mapping, Validation
+from handoff.pipeline import Unloadable
 from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGES, TABLE_LABELS, TABLES, mappable_fields
 
 SKIP = "(skip this file)"
@@ -50,19 +51,13 @@ def read_file(upload) -> RawTable | UploadError:
         return e
     sheet = None
     if len(sheets) > 1:
-        sheet = st.selectbox(f"Sheet of {upload.name}", sheets, key=f"sheet.{upload.file_id}",
+        sheet = st.selectbox(f"Sheet of {format.markdown_text(upload.name)}", sheets,
+                             key=f"sheet.{upload.file_id}",
                              help="This workbook has several sheets; choose the one to load.")
     key = (upload.file_id, sheet)
     if key not in cache:
         bar = st.progress(0.0, text=f"Reading {upload.name}…")
-        try:
-            cache[key] = ingest.read_upload(upload.name, data, sheet,
-                                            progress=lambda f: bar.progress(f))
-        except UploadError as e:
-            cache[key] = e
-        except Exception as e:  # noqa: BLE001 - a file must never crash the app
-            cache[key] = UploadError(f"{upload.name} could not be read ({type(e).__name__}: "
-                                     f"{str(e)[:120]}). Export it again as CSV and retry.")
+        cache[key] = pipeline.read(upload.name, data, sheet, progress=bar.progress)
         bar.empty()
         while len(cache) > _MAX_CACHED_FILES:
             cache.pop(next(iter(cache)))
@@ -70,14 +65,6 @@ def read_file(upload) -> RawTable | UploadError:
 
 
 TOGETHER_KEY = "handoff.together"
-
-
-@dataclass(frozen=True)
-class Unloadable:
-    """A file that will not be loaded, and why (the others load without it)."""
-
-    file_name: str
-    message: str
 
 
 def forget_removed_files(uploads: list) -> None:
@@ -100,7 +87,7 @@ def file_cards(uploads: list) -> tuple[list[dataset.Pending], list[Unloadable]]:
     raws: list[RawTable | UploadError] = []
     for card, upload in zip(cards, uploads, strict=True):
         with card:
-            st.subheader(upload.name)
+            st.subheader(format.markdown_text(upload.name))
             raws.append(read_file(upload))
     readable = [(u, r) for u, r in zip(uploads, raws, strict=True) if isinstance(r, RawTable)]
     group = Together(tuple(_fid(u, r) for u, r in readable), [r for _, r in readable])
@@ -109,7 +96,7 @@ def file_cards(uploads: list) -> tuple[list[dataset.Pending], list[Unloadable]]:
     for card, upload, raw in zip(cards, uploads, raws, strict=True):
         with card:
             if isinstance(raw, UploadError):
-                st.error(str(raw))
+                st.error(format.markdown_text(str(raw)))
                 left_out.append(Unloadable(upload.name, str(raw)))
                 continue
             result = file_card(upload, raw, group)
@@ -135,7 +122,7 @@ class Together:
         """The file's proposal (for `table` when the user chose one), kept in the session."""
         k = self.fids.index(fid)
         forced = {} if table is None else {k: table}
-        return _memo(TOGETHER_KEY, (self.fids, k, table), lambda: proposal.propose_all(
+        return _memo(TOGETHER_KEY, (self.fids, k, table), lambda: pipeline.proposed(
             self.raws, forced)[k])
 
 
@@ -143,7 +130,7 @@ def file_card(upload, raw: RawTable, group: Together) -> dataset.Pending | Unloa
     """Map and validate one readable upload: the pending load, a reason it cannot load, or
     None when the user skips it."""
     for warning in raw.warnings:
-        st.warning(f"{upload.name}: {warning}")
+        st.warning(format.markdown_text(f"{upload.name}: {warning}"))
     fid = _fid(upload, raw)
     proposed = group.proposed(fid)
     choices = [SKIP, *TABLES]
@@ -156,7 +143,8 @@ def file_card(upload, raw: RawTable, group: Together) -> dataset.Pending | Unloa
         return None
     current = _mapping_for(raw, fid, table, group)
     if current.preset:
-        st.success(f"Recognised: **{current.preset}**. Check the proposed mapping below.")
+        st.success(f"Recognised: **{format.markdown_text(current.preset)}**. Check the "
+                   "proposed mapping below.")
     else:
         st.info("Not a known export: columns were matched by their names. Check each "
                 "field below and change what is wrong.")
@@ -166,16 +154,15 @@ def file_card(upload, raw: RawTable, group: Together) -> dataset.Pending | Unloa
     current.date_order = {c: st.session_state[f"dateorder.{fid}.{c}"]
                           for c in current.columns.values()
                           if f"dateorder.{fid}.{c}" in st.session_state}
-    applied = _memo("handoff.applied", (fid, current.to_json()),
-                    lambda: ui.guarded(lambda: mapping.apply(raw, current),
-                                       f"Mapping {upload.name}"))
-    if applied is None:
+    prepared = _memo("handoff.applied", (fid, current.to_json()),
+                     lambda: ui.guarded(lambda: pipeline.pending(raw, current),
+                                        f"Mapping {upload.name}"))
+    if prepared is None:
         return Unloadable(upload.name, "the mapping could not be applied (see above)")
-    frame, validation = applied
-    _date_order_choices(validation, fid)
-    validation_report(validation)
+    _date_order_choices(prepared.validation, fid)
+    validation_report(prepared.validation)
     _preset_controls(current, fid)
-    return dataset.Pending(upload.name, current, frame, validation)
+    return prepared
 
 
 def _mapping_for(raw: RawTable, fid: str, table: str, group: Together) -> Mapping:
@@ -229,7 +216,8 @@ def _lead_meaning_editor(current: Mapping, fid: str) -> Mapping:
     if "converted" in current.columns:
         options = list(LEAD_STAGES[1:])
         current.converted_means = c1.selectbox(
-            f"A yes in '{current.columns['converted']}' means the lead became", options,
+            f"A yes in '{format.markdown_text(current.columns['converted'])}' means the lead "
+            "became", options,
             index=options.index(current.converted_means), format_func=LEAD_STAGE_LABELS.get,
             key=f"convmeans.{fid}",
             help="A CRM's 'converted' flag (Zoho, Salesforce) means sales accepted the lead "
@@ -303,7 +291,8 @@ def _date_order_choices(validation: Validation, fid: str) -> None:
         if report.kind != "timestamp" or not report.ambiguous_dates:
             continue
         examples = ", ".join(report.ambiguous_examples)
-        st.radio(f"Column '{report.column}': {report.ambiguous_dates:,} dates such as {examples} "
+        st.radio(f"Column '{format.markdown_text(report.column)}': {report.ambiguous_dates:,} "
+                 f"dates such as {format.markdown_text(examples)} "
                  "can be read two ways. Read them…", parsing.DATE_ORDERS,
                  index=parsing.DATE_ORDERS.index(report.date_order or "mdy"),
                  format_func=parsing.DATE_ORDER_LABELS.get, key=f"dateorder.{fid}.{report.column}",
@@ -318,11 +307,12 @@ def validation_report(v: Validation) -> None:
     c2.metric("Rows to load", f"{v.rows_loaded:,}")
     c3.metric("Rows rejected", f"{len(v.rejected):,}")
     for problem in v.problems:
-        st.error(f"{v.file_name}: {problem}")
+        st.error(format.markdown_text(f"{v.file_name}: {problem}"))
     for note in v.notes:
-        st.caption(note)
+        st.caption(format.markdown_text(note))
     if v.rejected:
-        st.warning(f"{len(v.rejected):,} row(s) of {v.file_name} will not be loaded:")
+        st.warning(f"{len(v.rejected):,} row(s) of {format.markdown_text(v.file_name)} will "
+                   "not be loaded:")
         st.dataframe(pd.DataFrame([{"Line": r.line, "Reason": r.reason, "Row": r.text}
                                    for r in v.rejected[:200]]), hide_index=True, width="stretch")
     rows = []
@@ -371,9 +361,10 @@ def validation_report(v: Validation) -> None:
                      column_config={"Details": st.column_config.TextColumn(width="large")})
         unreadable = [r for r in v.columns if r.failed]
         for r in unreadable:
-            st.warning(f"{v.file_name}, column '{r.column}': {r.failed:,} value(s) could not be "
-                       f"read as {r.kind} (for example {', '.join(r.failed_examples)}); they are "
-                       "loaded as missing. Map another column or fix them in the file.")
+            st.warning(format.markdown_text(
+                f"{v.file_name}, column '{r.column}': {r.failed:,} value(s) could not be read "
+                f"as {r.kind} (for example {', '.join(r.failed_examples)}); they are loaded as "
+                "missing. Map another column or fix them in the file."))
 
 
 def _preset_controls(current: Mapping, fid: str) -> None:
@@ -382,7 +373,8 @@ def _preset_controls(current: Mapping, fid: str) -> None:
                              placeholder="e.g. Our HubSpot deals export")
         if st.button("Save preset", key=f"presetsave.{fid}", disabled=not name.strip()):
             _session_dict(PRESETS_KEY)[name.strip()] = current
-            st.success(f"Saved '{name.strip()}' for this session. Download it to reuse later.")
+            st.success(f"Saved '{format.markdown_text(name.strip())}' for this session. "
+                       "Download it to reuse later.")
         st.download_button("Download mapping (JSON)", current.to_json,
                            file_name="handoff-mapping.json", mime="application/json",
                            key=f"presetdl.{fid}", on_click="ignore")
@@ -403,7 +395,7 @@ def preset_upload() -> None:
         _session_dict(PRESETS_KEY)[f.name.removesuffix(".json")] = preset
     saved = _session_dict(PRESETS_KEY)
     if saved:
-        st.caption("Presets in this session: " + ", ".join(saved))
+        st.caption("Presets in this session: " + format.markdown_text(", ".join(saved)))
 
 
 def load_controls(db: Database, pending: list[dataset.Pending],
@@ -416,11 +408,13 @@ def load_controls(db: Database, pending: list[dataset.Pending],
                          for p in pending if not p.validation.ok)]
     if left and not ready:
         st.warning("No file can be loaded yet: fix the problems shown above for "
-                   + ", ".join(u.file_name for u in left) + ", or skip them.")
+                   + format.markdown_text(", ".join(u.file_name for u in left))
+                   + ", or skip them.")
         return
     if left:
         st.warning("Left out of the load (the other files load without them):  \n"
-                   + "  \n".join(f"**{u.file_name}**: {u.message}" for u in left))
+                   + "  \n".join(f"**{format.markdown_text(u.file_name)}**: "
+                                 f"{format.markdown_text(u.message)}" for u in left))
     if not ready:
         return
     keep = st.checkbox("Keep the other tables already loaded (for example add a teams file "

@@ -136,14 +136,14 @@ def panels(db: Database, values: pd.DataFrame, index: int, targets: dict[str, fl
     """KPIs under the funnel stages, each stage's attainment drawn against its target;
     every KPI in one table below, with its change on the previous period and its trend."""
     rows = kpi_rows(db, values, index, targets, period_row, life, shares)
-    st.caption(f"{label}: each bar is a KPI's attainment against its target (the dashed line "
-               "is 100%), coloured by where it stands against the target. Owner and "
-               "supporting team follow the split on the What-if page.")
+    st.caption(f"{format.markdown_text(label)}: each bar is a KPI's attainment against its "
+               "target (the dashed line is 100%), coloured by where it stands against the "
+               "target. Owner and supporting team follow the split on the What-if page.")
     for stage, title in objectives.STAGES.items():
         part = rows[rows.stage == stage]
         drawn = part[part.available & part["attainment"].notna()] if "attainment" in part \
             else part.iloc[0:0]
-        st.markdown(f"**{title}**")
+        st.markdown(f"**{format.markdown_text(title)}**")
         if len(drawn):
             st.altair_chart(charts.attainment(drawn), width="stretch")
         notes = [f"{r.kpi}: {r.note}" for r in part.itertuples()
@@ -172,9 +172,10 @@ def reverse_funnel_section(db: Database, f, p: pd.DataFrame, targets: dict[str, 
         return
     recent = float(p.revenue_won.iloc[-4:].mean()) if len(p) else 0.0
     default = targets_ui.revenue_target(targets.get("revenue_target"), recent)
-    target = st.number_input(f"Revenue target for the next period ({ui.currency() or 'amount'})",
+    unit = format.markdown_text(ui.currency() or "amount")
+    target = st.number_input(f"Revenue target for the next period ({unit})",
                              0.0, targets_ui.MAX_TARGET, default, step=10_000.0,
-                             key="obj.reverse.target")
+                             key="obj.reverse.target", persist_state="session")
     table = ui.computed(db, objectives.reverse_funnel, f, target, p)
     st.caption("Read from the bottom up: the leads marketing must bring so that, at today's "
                "rates, sales can close the target. Rates come from the date range in the "
@@ -191,7 +192,7 @@ def reverse_funnel_section(db: Database, f, p: pd.DataFrame, targets: dict[str, 
 
 def bottleneck_section(db: Database, f) -> None:
     dimension = st.radio("Best quartile across", ["source", "segment", "month"],
-                         horizontal=True, key="obj.bottleneck.by",
+                         horizontal=True, key="obj.bottleneck.by", persist_state="session",
                          format_func={"source": "Sources", "segment": "Segments",
                                       "month": "Months"}.get)
     table = ui.computed(db, objectives.bottlenecks, f, dimension)

@@ -83,7 +83,8 @@ def open_link() -> None:
     try:
         current, compared = decode(text)
     except ValueError as e:
-        st.warning(f"The scenario in this link could not be read: {e}. Showing the default "
+        st.warning(f"The scenario in this link could not be read: {format.markdown_text(str(e))}. "
+                   "Showing the default "
                    "split.")
         return
     apply(current)
@@ -125,7 +126,8 @@ def scenarios(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> 
     named = scenario
     if not workshop:
         c1, c2 = st.columns([3, 1])
-        name = c1.text_input("Scenario name", key="whatif.name", max_chars=whatif.MAX_NAME,
+        name = c1.text_input("Scenario name", key="whatif.name", persist_state="session",
+                             max_chars=whatif.MAX_NAME,
                              placeholder="e.g. Joint revenue target")
         named = replace(scenario, name=" ".join(name.split()) or scenario.name)
         if c2.button("Save scenario", key="whatif.save", width="stretch"):
@@ -145,7 +147,8 @@ def scenarios(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> 
         state["whatif.compare"] = list(whatif.POSITIONS.values())[:MAX_COMPARED]
     state["whatif.compare"] = [n for n in state["whatif.compare"] if n in saved]
     chosen = st.multiselect("Compare side by side (up to four)", list(saved),
-                            max_selections=MAX_COMPARED, key="whatif.compare")
+                            max_selections=MAX_COMPARED, key="whatif.compare",
+                            persist_state="session")
     compared = tuple(saved[n] for n in chosen)
     share_link(named, compared)
     if not chosen:

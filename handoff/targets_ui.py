@@ -169,7 +169,7 @@ def targets(db: Database, history: pd.DataFrame, label: str, grain: str,
         elif value is not None:
             out[k.key] = value
     if problems:
-        st.warning("Not used as targets: " + "; ".join(problems) + ".")
+        st.warning("Not used as targets: " + format.markdown_text("; ".join(problems)) + ".")
     return out
 
 

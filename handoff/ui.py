@@ -82,7 +82,7 @@ def flash() -> None:
     """Show, once, the message left by the last load."""
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message)
+        st.success(format.markdown_text(message))
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
@@ -150,17 +150,6 @@ def _durable(widget: Callable, name: str, default: object, label: str, **kwargs:
     return persistent(widget, f"w.filters.{name}", f"filters.{name}", default, label, **kwargs)
 
 
-def keep_widgets(*keys: str) -> None:
-    """Keep these widgets' values while they are not drawn (a tab that is not open).
-
-    Streamlit forgets the state of a widget that a run does not draw; writing the value
-    back at the top of the run is its documented way to keep it."""
-    state = st.session_state
-    for key in keys:
-        if key in state:
-            state[key] = state[key]
-
-
 def seeded(key: str, options: list, default: object) -> None:
     """Give a kept widget its default through the state (not `index=`), and a valid one when
     its options changed: a widget given both a default and a state value warns."""
@@ -172,7 +161,7 @@ def seeded(key: str, options: list, default: object) -> None:
 def sidebar(db: Database) -> None:
     """What is loaded, and the settings every page and export follows."""
     with st.sidebar:
-        st.markdown(f"**Loaded:** {db.name}")
+        st.markdown(f"**Loaded:** {format.markdown_text(db.name)}")
         rows = [f"{TABLE_LABELS[t]}: {n:,}" for t, n in db.row_counts.items() if n]
         st.caption("  \n".join(rows) if rows else "No rows loaded.")
         currency_setting(db)
@@ -259,7 +248,7 @@ def guarded(action: Callable[[], object], what: str) -> object | None:
     try:
         return action()
     except Exception as e:  # noqa: BLE001 - any failure here must become a message
-        st.error(f"{what} failed: {e}. Nothing loaded before was changed.")
+        st.error(format.markdown_text(f"{what} failed: {e}. Nothing loaded before was changed."))
         return None
 
 
@@ -269,7 +258,7 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
     span = "no dates"
     if summary.first_date is not None and summary.last_date is not None:
         span = f"{summary.first_date:%d %b %Y} to {summary.last_date:%d %b %Y}"
-    st.markdown(f"**Loaded:** {db.name} — {span}")
+    st.markdown(f"**Loaded:** {format.markdown_text(db.name)} — {span}")
     if compact:
         return
     counts = {TABLE_LABELS[t]: f"{n:,}" for t, n in db.row_counts.items() if n}
@@ -282,9 +271,9 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
         st.caption(f"Lead ↔ deal link: {links.linked:,} of {links.deals:,} deals point to a "
                    f"loaded lead ({links.with_lead_id:,} carry a lead id).{hint}")
     if db.sources and not db.name.startswith("Demo"):
-        st.caption("Files: " + "; ".join(
+        st.caption("Files: " + format.markdown_text("; ".join(
             f"{s.file_name} → {TABLE_LABELS[s.table].lower()} ({s.rows:,} rows"
-            + (f", {s.preset}" if s.preset else "") + ")" for s in db.sources))
+            + (f", {s.preset}" if s.preset else "") + ")" for s in db.sources)))
 
 
 def view_lines(extra: tuple[str, ...] = ()) -> list[str]:

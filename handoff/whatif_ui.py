@@ -88,7 +88,7 @@ def _edited_assumptions(edited: pd.DataFrame) -> dict[str, float]:
         if values[a.key] != float(value):
             kept.append(f"{a.label}: kept within {a.low:g} to {a.high:g}")
     if kept:
-        st.warning("; ".join(kept) + ".")
+        st.warning(format.markdown_text("; ".join(kept) + "."))
     return values
 
 
@@ -104,7 +104,7 @@ def controls(workshop: bool) -> Scenario:
     state.setdefault("whatif.horizon", 8)
     cols = st.columns(3)
     for col, (position, name) in zip(cols, whatif.POSITIONS.items(), strict=True):
-        col.button(name, key=f"whatif.preset.{position}", width="stretch",
+        col.button(format.markdown_text(name), key=f"whatif.preset.{position}", width="stretch",
                    on_click=apply, args=(whatif.preset(position),))
     _apply_pending()
     if SHARE_KEY not in state:
@@ -121,7 +121,8 @@ def controls(workshop: bool) -> Scenario:
         with st.expander("Every objective's share, and the model's assumptions"):
             _shares_editor()
             _assumptions_editor()
-            st.number_input("Horizon (quarters)", 1, 20, key="whatif.horizon")
+            st.number_input("Horizon (quarters)", 1, 20, key="whatif.horizon",
+                            persist_state="session")
     name = state.get("whatif.name") or ""
     if not name or (name in whatif.POSITIONS.values() and whatif.POSITIONS.get(share) != name):
         name = f"Marketing share {share:.0%}"  # a preset's name only while at its position
@@ -190,22 +191,24 @@ def results(baseline: whatif.Baseline, scenario: Scenario, attainment: dict, qua
             score, before = now.loc[team, "score"], today.loc[team, "score"]
             change = None if score is None or before is None or pd.isna(score) \
                 or pd.isna(before) else score - before
-            st.metric(f"{team} scorecard ({quarter})", ui.percent(score),
+            st.metric(f"{team} scorecard ({format.markdown_text(quarter)})", ui.percent(score),
                       delta=None if change is None or abs(change) < 0.0005
                       else f"{format.points(change)} vs today's split", delta_color="off",
                       border=True, help="Last quarter's results against their targets, "
                       "weighted by what the team is held to under this split.")
             if not workshop:
-                st.caption(f"{team} is held to: {held_to(scenario.shares, team)}.")
+                st.caption(f"{team} is held to: "
+                           f"{format.markdown_text(held_to(scenario.shares, team))}.")
     revenue_change = (scen["revenue"] - base["revenue"]) / base["revenue"] \
         if base["revenue"] else None
     explain = ("**A scorecard and the projection answer different questions.** A scorecard "
-               f"re-weighs results already in ({quarter} against its targets) by who is held "
+               f"re-weighs results already in ({format.markdown_text(quarter)} against its "
+               "targets) by who is held "
                "to what: moving the slider changes the weights, not the results, so a team "
                "looks better when it is judged on what it already did well. The projection "
                "asks what would happen next: teams put effort where they are measured, and "
                "the model turns that shift into leads, win rate and margin over "
-               f"{scenario.horizon} quarters.")
+               f"{scenario.horizon:d} quarters.")
     if revenue_change is not None and abs(revenue_change) >= 0.0005:
         explain += (f" Here projected revenue is {revenue_change:+.1%} against today's split: "
                     "read the scorecards as 'who looks good', the projection as 'what it "
@@ -222,7 +225,7 @@ def projection(runs: pd.DataFrame, base: dict, scen: dict, scenario: Scenario,
                                  strict=True):
         value, before = scen[key], base[key]
         change = None if pd.isna(value) or not before else (value - before) / before
-        col.metric(f"{label}, {scenario.horizon} quarters",
+        col.metric(f"{label}, {scenario.horizon:d} quarters",
                    ui.money(value) if key in ("revenue", "margin") else format.count(value),
                    delta=None if change is None or abs(change) < 0.0005 else
                    f"{change:+.1%} vs baseline", border=True)
@@ -233,7 +236,8 @@ def projection(runs: pd.DataFrame, base: dict, scen: dict, scenario: Scenario,
                 "referral_leads": ("Referral leads", "count"), "cac": ("CAC", "money"),
                 "ltv": ("LTV", "money")}
     measure = "revenue" if workshop else st.selectbox(
-        "Show", list(measures), format_func=lambda m: measures[m][0], key="whatif.measure")
+        "Show", list(measures), format_func=lambda m: measures[m][0], key="whatif.measure",
+        persist_state="session")
     title = measures[measure][0] + (f" ({ui.currency()})" if measures[measure][1] == "money"
                                     and ui.currency() else "")
     ui.chart_with_downloads(

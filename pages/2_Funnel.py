@@ -19,13 +19,6 @@ if not (db.row_counts.get("leads") or db.row_counts.get("deals")):
 req = funnel_ui.request(db)
 result = ui.computed(db, funnel.funnel, f, req)
 leads_only = req.unit != "deals" and not req.collapse
-# Only the open tab's queries run (a click on a tab reruns the page for it); the choices
-# made inside a tab are kept while another is open.
-ui.keep_widgets("funnel.compare", "funnel.compare.this.True", "funnel.compare.this.False",
-                "funnel.compare.range",
-                "funnel.ttc.from", "funnel.ttc.to", "funnel.drill.which", "funnel.lost_after",
-                "funnel.layout", "funnel.click.which", "lc.by", "lc.to",
-                *(f"funnel.drill.{unit}" for unit in funnel.UNITS))
 main, compare, timing, trends, drill, loyal = st.tabs(
     ["Funnel", "Compare periods", "Time to convert", "Trends", "Drill down", "Loyalty"],
     key="funnel.tab", on_change="rerun")

@@ -27,7 +27,6 @@ if rates.empty:
     st.info("No deals match this period and these filters.")
     st.stop()
 label = close_rates.GROUPS[by]
-ui.keep_widgets("cr.cmp.a", "cr.cmp.b", "lc.by", "lc.to")  # only the open tab runs
 ranked, compare, cycle, trend, leads = st.tabs(
     ["Ranking", "Compare two", "Sales cycle", "Trend by quarter", "Lead conversion"],
     key="cr.tab", on_change="rerun")

@@ -26,9 +26,6 @@ life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())
 index = objectives_ui.choose_period(periods, grain, summary.last_date)
 label = objectives.period_label(periods.period.iloc[index], grain)
 shares = st.session_state.get(whatif_ui.SHARES)  # who owns what: the What-if page's split
-# The targets table is always drawn (the scorecards read it); the planning tabs run only
-# when open.
-ui.keep_widgets("obj.reverse.target", "obj.bottleneck.by")
 cards, plan, funnel_back, bottleneck, cac = st.tabs(
     ["Scorecards", "SMART targets", "Reverse funnel", "Bottlenecks", "CAC by channel"],
     key="obj.tab", on_change="rerun")

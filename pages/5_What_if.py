@@ -3,7 +3,7 @@ explicit, illustrative projection of what the shift does to the funnel."""
 
 import streamlit as st
 
-from handoff import objectives, scenarios_ui, ui, whatif_ui
+from handoff import format, objectives, scenarios_ui, ui, whatif_ui
 
 st.set_page_config(page_title="What-if · Handoff", page_icon="🎚️", layout="wide")
 db = ui.session_database()
@@ -23,10 +23,8 @@ if baseline is None:
     st.info("The what-if needs dated leads and deals covering at least one quarter.")
     st.stop()
 st.caption(f"An illustrative model, not a forecast: it shows the trade-off on your numbers. "
-           f"Baseline rates and volumes measured over {baseline.measured}; scorecards judge "
-           f"{quarter} against default targets.")
-# Values of widgets not drawn in this run (a closed tab, workshop mode) are kept.
-ui.keep_widgets("whatif.name", "whatif.compare", "whatif.horizon", "whatif.measure")
+           f"Baseline rates and volumes measured over {format.markdown_text(baseline.measured)}; "
+           f"scorecards judge {format.markdown_text(quarter)} against default targets.")
 scenario = whatif_ui.controls(workshop)
 whatif_ui.results(baseline, scenario, attainment, quarter, workshop)
 if workshop:

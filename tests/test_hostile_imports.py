@@ -19,6 +19,7 @@ from handoff import export, format, scenarios_ui, whatif, whatif_ui
 from handoff.mapping import Mapping
 from handoff.targets_ui import MAX_TARGETS_BYTES, read_targets
 from handoff.whatif import Scenario
+from tests.conftest import shown
 
 NESTED = b"[" * 10_000 + b"]" * 10_000
 HUGE = 50 * 1024 * 1024  # 50 MB: refused from its size, never parsed
@@ -267,7 +268,7 @@ def test_targets_typed_into_the_table_are_checked_too():
                                     "added_rows": [], "deleted_rows": []}
     at.run()
     _ok(at)
-    assert any("Win rate: 45 is outside 0 to 1" in w.value for w in at.warning)
+    assert any("Win rate: 45 is outside 0 to 1" in shown(w.value) for w in at.warning)
 
 
 def test_read_targets_round_trips_the_downloaded_table():
