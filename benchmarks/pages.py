@@ -86,10 +86,10 @@ def timed(fn) -> float:
 def page_run(script: str, db) -> tuple[float, object]:
     from streamlit.testing.v1 import AppTest
 
-    from handoff.ui import DB_KEY
+    from handoff.state import DATABASE
 
     at = AppTest.from_file(str(ROOT / script), default_timeout=900)
-    at.session_state[DB_KEY] = db
+    at.session_state[DATABASE.key] = db
     seconds = timed(at.run)
     if at.exception:
         raise RuntimeError(f"{script}: {at.exception[0].value}")
@@ -155,7 +155,7 @@ def one(n: int, repeat: int) -> dict[str, object]:
     filtered = {}
     for label in ("Funnel", "Close rates"):
         _, at = page_run(PAGES[label], db)
-        source = at.multiselect(key="w.filters.source").set_value([SOURCE])
+        source = at.multiselect(key="filters.source.widget").set_value([SOURCE])
         filtered[label] = timed(source.run)
         if label == "Funnel":
             assert funnel_counts(at) == pandas_funnel(leads, deals, SOURCE)["count"].tolist()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from handoff import dataset, format, ingest, mapping, parsing, pipeline, ui
+from handoff import dataset, format, ingest, mapping, parsing, pipeline, state, ui
 from handoff.db import Database
 from handoff.ingest import RawTable, UploadError
 from handoff.mapping import NOT_A_STAGE, Mapping, Validation
@@ -22,28 +22,10 @@ from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGES, TABLE_LABELS, TABLES,
 
 SKIP = "(skip this file)"
 NONE = ""
-RAW_KEY = "handoff.raw"
-PRESETS_KEY = "handoff.presets"
-_MAX_CACHED_FILES = 8
-
-
-def _session_dict(key: str) -> dict:
-    return st.session_state.setdefault(key, {})
-
-
-def _memo(store: str, key: tuple, compute):
-    """A result kept in this session (a few entries), so reruns do not redo slow work."""
-    cache = _session_dict(store)
-    if key not in cache:
-        cache[key] = compute()
-        while len(cache) > _MAX_CACHED_FILES * 2:
-            cache.pop(next(iter(cache)))
-    return cache[key]
 
 
 def read_file(upload) -> RawTable | UploadError:
     """The upload's raw table, read once per upload and sheet (kept in this session only)."""
-    cache = _session_dict(RAW_KEY)
     data = upload.getvalue()
     try:
         sheets = ingest.sheet_names(upload.name, data)
@@ -54,30 +36,18 @@ def read_file(upload) -> RawTable | UploadError:
         sheet = st.selectbox(f"Sheet of {format.markdown_text(upload.name)}", sheets,
                              key=f"sheet.{upload.file_id}",
                              help="This workbook has several sheets; choose the one to load.")
-    key = (upload.file_id, sheet)
-    if key not in cache:
+    def read() -> RawTable | UploadError:
         bar = st.progress(0.0, text=f"Reading {upload.name}…")
-        cache[key] = pipeline.read(upload.name, data, sheet, progress=bar.progress)
+        raw = pipeline.read(upload.name, data, sheet, progress=bar.progress)
         bar.empty()
-        while len(cache) > _MAX_CACHED_FILES:
-            cache.pop(next(iter(cache)))
-    return cache[key]
+        return raw
 
-
-TOGETHER_KEY = "handoff.together"
+    return state.file_work(f"{upload.file_id}.{sheet or ''}", "read", compute=read)
 
 
 def forget_removed_files(uploads: list) -> None:
-    """Drop cached reads of files the user removed from the uploader."""
-    live = {u.file_id for u in uploads}
-    for store in (RAW_KEY, "handoff.proposals", "handoff.applied"):
-        cache = _session_dict(store)
-        for key in [k for k in cache if str(k[0]).split(".")[0] not in live]:
-            cache.pop(key)
-    together = _session_dict(TOGETHER_KEY)
-    for key in [k for k in together
-                if not all(str(f).split(".")[0] in live for f in k[0])]:
-        together.pop(key)
+    """Drop the work on files the user removed from the uploader."""
+    state.forget_files({u.file_id for u in uploads})
 
 
 def file_cards(uploads: list) -> tuple[list[dataset.Pending], list[Unloadable]]:
@@ -122,8 +92,8 @@ class Together:
         """The file's proposal (for `table` when the user chose one), kept in the session."""
         k = self.fids.index(fid)
         forced = {} if table is None else {k: table}
-        return _memo(TOGETHER_KEY, (self.fids, k, table), lambda: pipeline.proposed(
-            self.raws, forced)[k])
+        return state.file_work(fid, "proposal", self.fids, table, compute=lambda: (
+            pipeline.proposed(self.raws, forced)[k]))
 
 
 def file_card(upload, raw: RawTable, group: Together) -> dataset.Pending | Unloadable | None:
@@ -154,9 +124,8 @@ def file_card(upload, raw: RawTable, group: Together) -> dataset.Pending | Unloa
     current.date_order = {c: st.session_state[f"dateorder.{fid}.{c}"]
                           for c in current.columns.values()
                           if f"dateorder.{fid}.{c}" in st.session_state}
-    prepared = _memo("handoff.applied", (fid, current.to_json()),
-                     lambda: ui.guarded(lambda: pipeline.pending(raw, current),
-                                        f"Mapping {upload.name}"))
+    prepared = state.file_work(fid, "applied", current.to_json(), compute=lambda: ui.guarded(
+        lambda: pipeline.pending(raw, current), f"Mapping {upload.name}"))
     if prepared is None:
         return Unloadable(upload.name, "the mapping could not be applied (see above)")
     _date_order_choices(prepared.validation, fid)
@@ -167,7 +136,7 @@ def file_card(upload, raw: RawTable, group: Together) -> dataset.Pending | Unloa
 
 def _mapping_for(raw: RawTable, fid: str, table: str, group: Together) -> Mapping:
     """The starting mapping for this file and table: a chosen saved preset or the proposal."""
-    presets: dict[str, Mapping] = _session_dict(PRESETS_KEY)
+    presets: dict[str, Mapping] = state.PRESETS.setdefault(dict)
     usable = [n for n, m in presets.items() if m.table == table]
     proposed = group.proposed(fid)
     start = copy.deepcopy(proposed if proposed.table == table else group.proposed(fid, table))
@@ -181,7 +150,7 @@ def _mapping_for(raw: RawTable, fid: str, table: str, group: Together) -> Mappin
                             dict(saved.stages), list(saved.stage_order), dict(saved.date_order),
                             preset=f"your preset '{choice}'", note=saved.note,
                             converted_means=saved.converted_means, row_stage=saved.row_stage)
-            start.stages = {**_memo("handoff.proposals", (fid, table, "stages"), lambda: (
+            start.stages = {**state.file_work(fid, "stages", table, compute=lambda: (
                 mapping.propose_stages(raw, start)[0])), **start.stages}
     return start
 
@@ -248,14 +217,14 @@ def _stage_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
     if current.table not in ("leads", "deals") or "stage" not in current.columns:
         return current
     column = current.columns["stage"]
-    values = _memo("handoff.proposals", (fid, "values", column),
-                   lambda: mapping.stage_values(raw, current))
+    values = state.file_work(fid, "stage values", column,
+                             compute=lambda: mapping.stage_values(raw, current))
     if not values:
         return current
-    counts = _memo("handoff.proposals", (fid, "counts", column),
-                   lambda: raw.frame[column].astype(str).str.strip().value_counts())
-    proposed, order = _memo("handoff.proposals", (fid, current.table, "stages", column),
-                            lambda: mapping.propose_stages(raw, current))
+    counts = state.file_work(fid, "stage counts", column, compute=lambda: (
+        raw.frame[column].astype(str).str.strip().value_counts()))
+    proposed, order = state.file_work(fid, "stage proposal", current.table, column,
+                                      compute=lambda: mapping.propose_stages(raw, current))
     stages = {**proposed, **{k: v for k, v in current.stages.items() if k in proposed}}
     if current.table == "leads":
         options = [*LEAD_STAGES, NOT_A_STAGE]
@@ -372,7 +341,7 @@ def _preset_controls(current: Mapping, fid: str) -> None:
         name = st.text_input("Preset name", key=f"presetname.{fid}",
                              placeholder="e.g. Our HubSpot deals export")
         if st.button("Save preset", key=f"presetsave.{fid}", disabled=not name.strip()):
-            _session_dict(PRESETS_KEY)[name.strip()] = current
+            state.PRESETS.setdefault(dict)[name.strip()] = current
             st.success(f"Saved '{format.markdown_text(name.strip())}' for this session. "
                        "Download it to reuse later.")
         st.download_button("Download mapping (JSON)", current.to_json,
@@ -392,8 +361,8 @@ def preset_upload() -> None:
                      f"({format.markdown_text(str(e))}). Download a preset from a file card "
                      "and upload that file unchanged.")
             continue
-        _session_dict(PRESETS_KEY)[f.name.removesuffix(".json")] = preset
-    saved = _session_dict(PRESETS_KEY)
+        state.PRESETS.setdefault(dict)[f.name.removesuffix(".json")] = preset
+    saved = state.PRESETS.setdefault(dict)
     if saved:
         st.caption("Presets in this session: " + format.markdown_text(", ".join(saved)))
 

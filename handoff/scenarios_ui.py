@@ -13,9 +13,9 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, format, ui, whatif
+from handoff import charts, format, state, ui, whatif
 from handoff.whatif import Scenario
-from handoff.whatif_ui import MESSAGE, SAVED, apply, projection_table
+from handoff.whatif_ui import apply, projection_table
 
 LINK_PARAM = "scenario"
 MAX_LINK = 16_000  # characters of the link parameter: five scenarios take about 4,000
@@ -76,10 +76,9 @@ def decode(text: str) -> tuple[Scenario, list[Scenario]]:
 def open_link() -> None:
     """The scenario in the page's address (and those compared with it), applied once."""
     text = st.query_params.get(LINK_PARAM)
-    state = st.session_state
-    if not text or state.get("whatif.link_applied") == text:
+    if not text or state.LINK_APPLIED.get() == text:
         return
-    state["whatif.link_applied"] = text
+    state.LINK_APPLIED.set(text)
     try:
         current, compared = decode(text)
     except ValueError as e:
@@ -88,45 +87,42 @@ def open_link() -> None:
                    "split.")
         return
     apply(current)
-    saved: dict[str, Scenario] = state.setdefault(SAVED, {})
+    saved: dict[str, Scenario] = state.SAVED.setdefault(dict)
     for s in compared:
         saved[s.name] = s
     if compared:
-        state["whatif.compare"] = [s.name for s in compared]
+        state.COMPARED.set([s.name for s in compared])
 
 
 def _import_scenario() -> None:
     """Read an imported scenario file before the page is drawn: its size, shape and every
     value are checked first, and what is wrong is said."""
-    state = st.session_state
-    upload = state.get("whatif.import")
+    upload = state.SCENARIO_FILE.get()
     if upload is None:
         return
-    name = format.markdown_text(upload.name)
     if upload.size > whatif.MAX_SCENARIO_BYTES:
-        state[MESSAGE] = ("error", f"{name} is {upload.size:,} bytes: a Handoff scenario is "
-                          f"at most {whatif.MAX_SCENARIO_BYTES:,}. Nothing was changed.")
+        state.MESSAGE.set(("error", f"{upload.name} is {upload.size:,} bytes: a Handoff "
+                           f"scenario is at most {whatif.MAX_SCENARIO_BYTES:,}. Nothing was "
+                           "changed."))
         return
     try:
         scenario = Scenario.from_json(upload.getvalue())
     except ValueError as e:
-        state[MESSAGE] = ("error", f"{name} is not a Handoff scenario: "
-                          f"{format.markdown_text(str(e))}. Nothing was changed.")
+        state.MESSAGE.set(("error", f"{upload.name} is not a Handoff scenario: {e}. Nothing "
+                           "was changed."))
         return
-    state.setdefault(SAVED, {})[scenario.name] = scenario
+    state.SAVED.setdefault(dict)[scenario.name] = scenario
     apply(scenario)
-    state[MESSAGE] = ("success", f"Imported '{format.markdown_text(scenario.name)}' and "
-                      "applied it.")
+    state.MESSAGE.set(("success", f"Imported '{scenario.name}' and applied it."))
 
 
 def scenarios(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> None:
     """Save, export, import, compare up to four scenarios, and a link that reopens them."""
-    state = st.session_state
-    saved: dict[str, Scenario] = state.setdefault(SAVED, {})
+    saved: dict[str, Scenario] = state.SAVED.setdefault(dict)
     named = scenario
     if not workshop:
         c1, c2 = st.columns([3, 1])
-        name = c1.text_input("Scenario name", key="whatif.name", persist_state="session",
+        name = c1.text_input("Scenario name", key=state.SCENARIO_NAME.key, persist_state="session",
                              max_chars=whatif.MAX_NAME,
                              placeholder="e.g. Joint revenue target")
         named = replace(scenario, name=" ".join(name.split()) or scenario.name)
@@ -137,17 +133,16 @@ def scenarios(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> 
         d1.download_button("Export scenario (JSON)", named.to_json,
                            file_name="handoff-scenario.json", mime="application/json",
                            key="whatif.export", on_click="ignore")
-        d2.file_uploader("Import a scenario (JSON)", type=["json"], key="whatif.import",
+        d2.file_uploader("Import a scenario (JSON)", type=["json"], key=state.SCENARIO_FILE.key,
                          on_change=_import_scenario, max_upload_size=1,
                          help=f"A file exported here; at most {whatif.MAX_SCENARIO_BYTES:,} "
                               "bytes. It is checked before anything changes.")
     for preset_name, position in ((whatif.POSITIONS[p], p) for p in whatif.POSITIONS):
         saved.setdefault(preset_name, whatif.preset(position))
-    if "whatif.compare" not in state:
-        state["whatif.compare"] = list(whatif.POSITIONS.values())[:MAX_COMPARED]
-    state["whatif.compare"] = [n for n in state["whatif.compare"] if n in saved]
+    compared = state.COMPARED.setdefault(lambda: list(whatif.POSITIONS.values())[:MAX_COMPARED])
+    state.COMPARED.set([n for n in compared if n in saved])
     chosen = st.multiselect("Compare side by side (up to four)", list(saved),
-                            max_selections=MAX_COMPARED, key="whatif.compare",
+                            max_selections=MAX_COMPARED, key=state.COMPARED.key,
                             persist_state="session")
     compared = tuple(saved[n] for n in chosen)
     share_link(named, compared)

@@ -11,11 +11,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from handoff import export, format, objectives
+from handoff import export, format, objectives, state, ui
 from handoff.db import Database
 from handoff.objectives import KPI_BY_KEY, KPIS, Kpi
 
-UPLOADED = "objectives.uploaded_targets"
 MAX_TARGETS_BYTES = 200_000
 MAX_TARGET_ROWS = 200
 MAX_TARGET = 1e12  # a target above a trillion is a typo, and would overflow rounding
@@ -38,7 +37,7 @@ def checked_target(kpi: Kpi, value: object) -> tuple[float | None, str | None]:
     try:
         number = float(text.rstrip("%").strip())
     except ValueError:
-        return None, f"'{format.markdown_text(str(value)[:30])}' is not a number"
+        return None, f"'{str(value)[:30]}' is not a number"
     if percent:
         number /= 100
     if not math.isfinite(number):
@@ -51,14 +50,14 @@ def checked_target(kpi: Kpi, value: object) -> tuple[float | None, str | None]:
 
 
 def _too_big(name: str, size: int) -> str:
-    return (f"{format.markdown_text(name)} is {size:,} bytes; a targets file is at most "
+    return (f"{name} is {size:,} bytes; a targets file is at most "
             f"{MAX_TARGETS_BYTES:,} (one row per KPI). Nothing was changed.")
 
 
 def read_targets(name: str, data: bytes) -> tuple[dict[str, float], list[str]] | str:
     """Targets from an uploaded CSV and warnings, or a message saying what is wrong (then
-    nothing is applied)."""
-    shown = format.markdown_text(name)
+    nothing is applied). Messages are plain text: the page escapes them when it shows them."""
+    shown = name
     if len(data) > MAX_TARGETS_BYTES:
         return _too_big(name, len(data))
     try:
@@ -82,7 +81,7 @@ def read_targets(name: str, data: bytes) -> tuple[dict[str, float], list[str]] |
     warnings = []
     extra = [h for h in header if h not in KNOWN_COLUMNS]
     if extra:
-        warnings.append(f"ignored column(s): {format.markdown_text(', '.join(extra)[:80])}")
+        warnings.append(f"ignored column(s): {', '.join(extra)[:80]}")
     at_kpi, at_target = header.index("KPI"), header.index("Target")
     by_label = {k.label: k.key for k in KPIS}
     out: dict[str, float] = {}
@@ -94,7 +93,7 @@ def read_targets(name: str, data: bytes) -> tuple[dict[str, float], list[str]] |
         cells = row + [""] * (len(header) - len(row))
         label = cells[at_kpi].strip().lstrip("'")
         if label not in by_label:
-            unknown.append(format.markdown_text(label[:40]))
+            unknown.append(label[:40])
             continue
         key = by_label[label]
         if key in seen:
@@ -118,8 +117,7 @@ def targets(db: Database, history: pd.DataFrame, label: str, grain: str,
             shares: dict[str, float] | None) -> dict[str, float]:
     """The editable SMART targets table; returns KPI key -> target."""
     defaults = objectives.default_targets(history)
-    state = st.session_state
-    uploaded: dict[str, float] = state.get(UPLOADED, {})
+    uploaded: dict[str, float] = state.UPLOADED_TARGETS.get() or {}
     kpis = [k for k in KPIS if objectives.missing(db, k) is None]
     rows = []
     for k in kpis:
@@ -127,7 +125,7 @@ def targets(db: Database, history: pd.DataFrame, label: str, grain: str,
         value = uploaded.get(k.key, defaults.get(k.key, math.nan))
         rows.append({"KPI": k.label, "Target": value, "Period": label, "Owner": owner,
                      "Supporting": supporter, "Better when": k.better})
-    version = state.get("objectives.version", 0)
+    version = state.TARGETS_VERSION.get() or 0
     edited = st.data_editor(
         pd.DataFrame(rows), hide_index=True, width="stretch",
         key=f"obj.targets.{grain}.{label}.{version}",
@@ -144,23 +142,20 @@ def targets(db: Database, history: pd.DataFrame, label: str, grain: str,
                        key="obj.targets.dl", on_click="ignore")
     upload = c2.file_uploader("Upload targets (CSV with KPI and Target columns)", type=["csv"],
                               key="obj.targets.up", max_upload_size=1)
-    if upload is not None and state.get("objectives.last_upload") != upload.file_id:
-        state["objectives.last_upload"] = upload.file_id
+    if upload is not None and state.LAST_TARGETS_UPLOAD.get() != upload.file_id:
+        state.LAST_TARGETS_UPLOAD.set(upload.file_id)
         # the size is checked before the file's bytes are read
         loaded = read_targets(upload.name, upload.getvalue()) \
             if upload.size <= MAX_TARGETS_BYTES else _too_big(upload.name, upload.size)
         if isinstance(loaded, str):
-            state["objectives.targets_message"] = ("error", loaded)
+            state.TARGETS_MESSAGE.set(("error", loaded))
         else:
-            state[UPLOADED] = loaded[0]
-            state["objectives.version"] = version + 1
-            state["objectives.targets_message"] = (
-                "success", f"Targets from {format.markdown_text(upload.name)} applied"
-                + (f" ({'; '.join(loaded[1])})." if loaded[1] else "."))
+            state.UPLOADED_TARGETS.set(loaded[0])
+            state.TARGETS_VERSION.set(version + 1)
+            state.TARGETS_MESSAGE.set(("success", f"Targets from {upload.name} applied"
+                                       + (f" ({'; '.join(loaded[1])})." if loaded[1] else ".")))
         st.rerun()
-    message = state.pop("objectives.targets_message", None)
-    if message:
-        getattr(st, message[0])(message[1])
+    ui.message(state.TARGETS_MESSAGE.pop())
     out, problems = {}, []
     for k, r in zip(kpis, edited.itertuples(), strict=True):
         value, problem = checked_target(k, r.Target)

@@ -1,8 +1,8 @@
 """Shared Streamlit pieces every page uses: the session's database, the sidebar, downloads.
 
-State shared across pages lives in `st.session_state` under the keys below; everything that
-holds a user's data is per session. The only process-wide cache of data is the demo dataset
-(immutable); computed results are cached under the data's fingerprint.
+State shared across pages lives in `st.session_state` under the slots of `handoff.state`;
+everything that holds a user's data is per session. The only process-wide cache of data is
+the demo dataset (immutable); computed results are cached under the data's fingerprint.
 """
 
 from __future__ import annotations
@@ -18,16 +18,11 @@ from streamlit import runtime
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from handoff import demo, export, format, metrics, sessions
+from handoff import demo, export, format, metrics, sessions, state
 from handoff.db import Database
 from handoff.filters import Filters
 from handoff.schema import TABLE_LABELS
 
-DB_KEY = "handoff.db"
-FLASH_KEY = "handoff.flash"
-FILTERS_KEY = "handoff.filters"  # the last Filters drawn: exported charts say what they show
-CURRENCY_KEY = "settings.currency"  # the fingerprint of the data the currency was chosen for
-ANONYMISE_KEY = "workshop.anonymise"
 SWEEP_SECONDS = 15.0
 _LOG = get_logger(__name__)
 
@@ -55,22 +50,22 @@ def _uploaded_databases() -> sessions.SessionDatabases | None:
 
 def session_database() -> Database:
     """This session's database: the shared demo until the user loads files."""
-    db = st.session_state.get(DB_KEY)
+    db = state.DATABASE.get()
     if db is not None and db.closed:  # released after its session had gone (see sessions)
         st.warning("This session was away too long and its data was released: showing the "
                    "demo. Load your files again on the Data page.")
         db = None
     if db is None:
         db = _demo_database()
-        st.session_state[DB_KEY] = db
+        state.DATABASE.set(db)
     return db
 
 
 def replace_database(new: Database, message: str) -> None:
     """Swap in a newly built database; the old one is closed only after the swap."""
-    old = st.session_state.get(DB_KEY)
-    st.session_state[DB_KEY] = new
-    st.session_state[FLASH_KEY] = message
+    old = state.DATABASE.get()
+    state.DATABASE.set(new)
+    state.FLASH.set(message)
     held, ctx = _uploaded_databases(), get_script_run_ctx()
     if held is not None and ctx is not None:
         held.hold(ctx.session_id, new)
@@ -78,9 +73,20 @@ def replace_database(new: Database, message: str) -> None:
         old.close()
 
 
+def message(left: tuple[str, str] | None) -> None:
+    """Show the (kind, text) message a callback left for this run; its text is plain."""
+    if left is None:
+        return
+    kind, text = left
+    if kind == "error":
+        st.error(format.markdown_text(text))
+    else:
+        st.success(format.markdown_text(text))
+
+
 def flash() -> None:
     """Show, once, the message left by the last load."""
-    message = st.session_state.pop(FLASH_KEY, None)
+    message = state.FLASH.pop()
     if message:
         st.success(format.markdown_text(message))
 
@@ -97,11 +103,10 @@ def computed(db: Database, fn: Callable, *args: object) -> object:
 
 def filters(db: Database) -> Filters:
     """The shared filters in the sidebar; their values survive page switches (not new data)."""
-    state = st.session_state
-    if state.get("filters.fingerprint") != db.fingerprint:
-        for key in [k for k in state if str(k).startswith(("filters.", "w.filters."))]:
-            del state[key]
-        state["filters.fingerprint"] = db.fingerprint
+    if state.FILTERS_FOR.get() != db.fingerprint:  # new data: the filters start afresh
+        for key in [k for k in st.session_state if str(k).startswith("filters.")]:
+            del st.session_state[key]
+        state.FILTERS_FOR.set(db.fingerprint)
     summary: metrics.Summary = computed(db, metrics.home_summary)
     options: dict[str, list[str]] = computed(db, metrics.filter_options)
     dated = summary.first_date is not None
@@ -124,38 +129,36 @@ def filters(db: Database) -> Filters:
                                       ("owner", "Owner"))}
     f = Filters(start, end, tuple(picks["source"]), tuple(picks["segment"]),
                 tuple(picks["owner"]), all_time=start <= lo and end >= hi)
-    state[FILTERS_KEY] = f
+    state.FILTERS.set(f)
     return f
 
 
-def persistent(widget: Callable, key: str, permanent: str, default: object, *args: object,
+def persistent(widget: Callable, permanent: state.Slot, default: object, *args: object,
                **kwargs: object):
-    """A widget drawn on every page whose value lives under `permanent` (never a widget
-    key): each page has its own copy of the widget, and the browser remembers the value a
-    page's copy had when it was last seen, so the value is given to every copy before it is
-    drawn and taken back in its callback (Streamlit's documented pattern)."""
-    state = st.session_state
-    if permanent not in state:
-        state[permanent] = default
-    state[key] = state[permanent]
+    """A widget drawn on every page whose value lives in the slot `permanent` (never a
+    widget key): each page has its own copy of the widget (key `<slot>.widget`), and the
+    browser remembers the value a page's copy had when it was last seen, so the value is
+    given to every copy before it is drawn and taken back in its callback (Streamlit's
+    documented pattern; `persist_state` keeps one page's widget, not copies on every page)."""
+    key = f"{permanent.key}.widget"
+    st.session_state[key] = permanent.setdefault(lambda: default)
 
     def store() -> None:
-        state[permanent] = state[key]
+        permanent.set(st.session_state[key])
 
     return widget(*args, key=key, on_change=store, **kwargs)
 
 
 def _durable(widget: Callable, name: str, default: object, label: str, **kwargs: object):
     """A sidebar filter: the same value on every page."""
-    return persistent(widget, f"w.filters.{name}", f"filters.{name}", default, label, **kwargs)
+    return persistent(widget, state.filter_slot(name), default, label, **kwargs)
 
 
 def seeded(key: str, options: list, default: object) -> None:
     """Give a kept widget its default through the state (not `index=`), and a valid one when
     its options changed: a widget given both a default and a state value warns."""
-    state = st.session_state
-    if state.get(key) not in options:
-        state[key] = default
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
 
 
 def sidebar(db: Database) -> None:
@@ -171,19 +174,17 @@ def sidebar(db: Database) -> None:
 def currency_setting(db: Database) -> str | None:
     """The currency every money figure is shown in: inferred from the export's symbols,
     changeable; kept per loaded data (new data starts from what it says)."""
-    state = st.session_state
-    key, chosen = "w.settings.currency", f"{CURRENCY_KEY}.code"
-    if state.get(CURRENCY_KEY) != db.fingerprint:  # new data: start from what it says
-        state[CURRENCY_KEY] = db.fingerprint
-        state[chosen] = db.currency or ""
+    if state.CURRENCY_FOR.get() != db.fingerprint:  # new data: start from what it says
+        state.CURRENCY_FOR.set(db.fingerprint)
+        state.CURRENCY.set(db.currency or "")
     options = ["", *format.CURRENCIES]
     if db.currency and db.currency not in options:
         options.append(db.currency)
-    if state.get(chosen) not in options:
-        state[chosen] = ""
+    if state.CURRENCY.get() not in options:
+        state.CURRENCY.set("")
     inferred = (f"{db.currency}, read from the amounts' currency symbols" if db.currency
                 else "none: the amounts carry no currency symbol")
-    code = persistent(st.selectbox, key, chosen, "", "Currency", options,
+    code = persistent(st.selectbox, state.CURRENCY, "", "Currency", options,
                       format_func=lambda c: f"{c} ({format.symbol(c).strip()})" if c
                       else "No currency symbol",
                       help=f"Every money figure and export uses it. Inferred: {inferred}.")
@@ -193,10 +194,9 @@ def currency_setting(db: Database) -> str | None:
 def currency() -> str | None:
     """The session's currency for the loaded data (the inferred one until changed)."""
     db = session_database()
-    state = st.session_state
-    if state.get(CURRENCY_KEY) != db.fingerprint:
+    if state.CURRENCY_FOR.get() != db.fingerprint:
         return db.currency
-    return state.get(f"{CURRENCY_KEY}.code") or None
+    return state.CURRENCY.get() or None
 
 
 def kpi(label: str, value: str, help_text: str | None = None, **kwargs: object) -> None:
@@ -279,7 +279,7 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
 def view_lines(extra: tuple[str, ...] = ()) -> list[str]:
     """What an exported chart shows, in words: the chart's own context, the period and
     filters chosen in the sidebar, and the data it comes from."""
-    f: Filters | None = st.session_state.get(FILTERS_KEY)
+    f: Filters | None = state.FILTERS.get()
     lines = list(extra)
     if f is not None:
         alias = _aliases(session_database())
@@ -334,7 +334,7 @@ def chart_with_downloads(chart, table: format.Table, name: str, key: str, title:
 
 def anonymise_toggle(container) -> bool:
     """Show people as 'Rep 1', 'Rep 2', … on every page, table and export of this session."""
-    return persistent(container.toggle, "w.workshop.anonymise", ANONYMISE_KEY, False,
+    return persistent(container.toggle, state.ANONYMISE, False,
                       "Anonymise rep names",
                       help="Reps and managers become Rep 1, Manager 1, … on every page and "
                            "in every download (for a room or a deck).")
@@ -343,7 +343,7 @@ def anonymise_toggle(container) -> bool:
 def _aliases(db: Database) -> dict[str, str]:
     """Rep name -> 'Rep N', the same on every page (numbered by how often each appears),
     or nothing when names are shown."""
-    if not st.session_state.get(ANONYMISE_KEY):
+    if not state.ANONYMISE.get():
         return {}
     owners = computed(db, metrics.filter_options).get("owner", [])
     return {name: f"Rep {i}" for i, name in enumerate(owners, start=1)}
@@ -352,7 +352,7 @@ def _aliases(db: Database) -> dict[str, str]:
 def anonymised(names: pd.Series, kind: str = "Rep") -> pd.Series:
     """People's names replaced by 'Rep 1', 'Manager 2', … when asked to; the same person
     has the same alias on every page. Placeholders such as '(none)' stay as they are."""
-    if not st.session_state.get(ANONYMISE_KEY):
+    if not state.ANONYMISE.get():
         return names
     codes = _aliases(session_database()) if kind == "Rep" else {}
     others = sorted({str(n) for n in names.dropna()} - set(codes))

@@ -1,7 +1,7 @@
 """The What-if page's controls, scorecards, projection and workshop mode (saved scenarios,
 imports and links are in scenarios_ui).
 
-One source of truth for the split: `st.session_state[SHARES]` holds every objective's share.
+One source of truth for the split: `state.SHARES` holds every objective's share.
 The slider, the presets, the shares table, an imported file and a link all change it (in
 callbacks, before the widgets are drawn), and every widget is drawn from it.
 """
@@ -13,15 +13,9 @@ import math
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, format, ui, whatif
+from handoff import charts, format, state, ui, whatif
 from handoff.whatif import OBJECTIVE_LABELS, OBJECTIVES, Scenario
 
-SAVED = "whatif.saved"
-SHARE_KEY = "whatif.share"  # the slider: marketing's share of sale and margin
-SHARES = "whatif.current_shares"  # every objective's share: the one source of truth
-ASSUMPTIONS = "whatif.current_assumptions"
-MESSAGE = "whatif.message"  # (kind, text) left by a callback for the next run
-VERSION = "whatif.version"  # bumped when the tables must be redrawn from the state
 STEPS = [round(i / 20, 2) for i in range(21)]
 SHARE_COLUMN = "Marketing's share (%)"
 
@@ -32,34 +26,32 @@ def snap(share: float) -> float:
 
 def apply(scenario: Scenario) -> None:
     """Put a scenario into the state every control is drawn from."""
-    state = st.session_state
-    state[SHARES] = dict(scenario.shares)
-    state[SHARE_KEY] = snap(scenario.shares["sale"])
-    state[ASSUMPTIONS] = dict(scenario.assumptions)
-    state["whatif.name"] = scenario.name
-    state["whatif.horizon"] = scenario.horizon
-    state[VERSION] = state.get(VERSION, 0) + 1
+    state.SHARES.set(dict(scenario.shares))
+    state.SHARE_SLIDER.set(snap(scenario.shares["sale"]))
+    state.ASSUMPTIONS.set(dict(scenario.assumptions))
+    state.SCENARIO_NAME.set(scenario.name)
+    state.HORIZON.set(scenario.horizon)
+    _redraw_tables()
+
+
+def _redraw_tables() -> None:
+    state.VERSION.set((state.VERSION.get() or 0) + 1)
 
 
 def _slider_moved() -> None:
-    state = st.session_state
-    share = float(state[SHARE_KEY])
-    state[SHARES] = {**state[SHARES], "sale": share, "margin": share}
-    state[VERSION] = state.get(VERSION, 0) + 1
-
-
-PENDING = "whatif.pending_shares"  # shares edited in the table, applied before the slider
+    share = float(state.SHARE_SLIDER.get())
+    state.SHARES.set({**state.SHARES.get(), "sale": share, "margin": share})
+    _redraw_tables()
 
 
 def _apply_pending() -> None:
     """Shares edited in the table on the last run go into the one state (and the slider)
     before the slider is drawn: a widget's value cannot change once it is on the page."""
-    state = st.session_state
-    pending = state.pop(PENDING, None)
+    pending = state.PENDING.pop()
     if pending:
-        state[SHARES] = pending
-        state[SHARE_KEY] = snap(pending["sale"])
-        state[VERSION] = state.get(VERSION, 0) + 1
+        state.SHARES.set(pending)
+        state.SHARE_SLIDER.set(snap(pending["sale"]))
+        _redraw_tables()
 
 
 def _edited_shares(edited: pd.DataFrame, shown: pd.DataFrame,
@@ -81,7 +73,7 @@ def _edited_assumptions(edited: pd.DataFrame) -> dict[str, float]:
     for a, value in zip(whatif.ASSUMPTIONS, pd.to_numeric(edited["Value"], errors="coerce"),
                         strict=True):
         if pd.isna(value) or not math.isfinite(value):
-            values[a.key] = st.session_state[ASSUMPTIONS].get(a.key, a.default)
+            values[a.key] = state.ASSUMPTIONS.get().get(a.key, a.default)
             kept.append(f"{a.label}: not a number, kept at {values[a.key]:g}")
             continue
         values[a.key] = min(max(float(value), a.low), a.high)
@@ -98,46 +90,42 @@ def _label(x: float) -> str:
 
 def controls(workshop: bool) -> Scenario:
     """The slider (with presets), and unless in workshop mode the advanced tables."""
-    state = st.session_state
-    state.setdefault(SHARES, dict(whatif.BASELINE_SHARES))
-    state.setdefault(ASSUMPTIONS, whatif.default_assumptions())
-    state.setdefault("whatif.horizon", 8)
+    state.SHARES.setdefault(lambda: dict(whatif.BASELINE_SHARES))
+    state.ASSUMPTIONS.setdefault(whatif.default_assumptions)
+    state.HORIZON.setdefault(lambda: 8)
     cols = st.columns(3)
     for col, (position, name) in zip(cols, whatif.POSITIONS.items(), strict=True):
         col.button(format.markdown_text(name), key=f"whatif.preset.{position}", width="stretch",
                    on_click=apply, args=(whatif.preset(position),))
     _apply_pending()
-    if SHARE_KEY not in state:
-        state[SHARE_KEY] = snap(state[SHARES]["sale"])
+    state.SHARE_SLIDER.setdefault(lambda: snap(state.SHARES.get()["sale"]))
     share = st.select_slider(
-        "Marketing's share of the sale and margin objectives", options=STEPS, key=SHARE_KEY,
+        "Marketing's share of the sale and margin objectives", options=STEPS,
+        key=state.SHARE_SLIDER.key,
         format_func=_label, on_change=_slider_moved,
         help="0: marketing tees up, sales closes · 0.5: joint accountability · 1: marketing "
              "owns revenue. Use the arrow keys to move it.")
-    message = state.pop(MESSAGE, None)
-    if message:
-        getattr(st, message[0])(message[1])
+    ui.message(state.MESSAGE.pop())
     if not workshop:
         with st.expander("Every objective's share, and the model's assumptions"):
             _shares_editor()
             _assumptions_editor()
-            st.number_input("Horizon (quarters)", 1, 20, key="whatif.horizon",
+            st.number_input("Horizon (quarters)", 1, 20, key=state.HORIZON.key,
                             persist_state="session")
-    name = state.get("whatif.name") or ""
+    name = state.SCENARIO_NAME.get() or ""
     if not name or (name in whatif.POSITIONS.values() and whatif.POSITIONS.get(share) != name):
         name = f"Marketing share {share:.0%}"  # a preset's name only while at its position
-    return Scenario(name, dict(state[SHARES]), dict(state[ASSUMPTIONS]),
-                    int(state["whatif.horizon"]))
+    return Scenario(name, dict(state.SHARES.get()), dict(state.ASSUMPTIONS.get()),
+                    int(state.HORIZON.get()))
 
 
 def _shares_editor() -> None:
-    state = st.session_state
-    shares = state[SHARES]
+    shares = state.SHARES.get()
     rows = [{"Objective": OBJECTIVE_LABELS[o], SHARE_COLUMN: round(shares[o] * 100),
              "Sales' share (%)": round((1 - shares[o]) * 100),
              "Set by": "the slider" if o in ("sale", "margin") else "this table"}
             for o in OBJECTIVES]
-    key = f"whatif.shares.{state.get(VERSION, 0)}"
+    key = f"whatif.shares.{state.VERSION.get() or 0}"
     pct = "%d%%"
     shown = pd.DataFrame(rows)
     edited = st.data_editor(
@@ -148,7 +136,7 @@ def _shares_editor() -> None:
             "Sales' share (%)": st.column_config.NumberColumn(format=pct)})
     changed = _edited_shares(edited, shown, shares)
     if changed != shares:  # applied at the top of the next run, before the slider
-        state[PENDING] = changed
+        state.PENDING.set(changed)
         st.rerun()
     st.caption("Sales holds the rest of each objective. The slider sets sale and margin; "
                "editing either here moves it too. Today's split (the baseline): " + ", ".join(
@@ -156,17 +144,16 @@ def _shares_editor() -> None:
 
 
 def _assumptions_editor() -> None:
-    state = st.session_state
-    values = state[ASSUMPTIONS]
+    values = state.ASSUMPTIONS.get()
     rows = [{"Assumption": a.label, "Value": values[a.key], "Default": a.default,
              "Range": f"{a.low:g} to {a.high:g}", "Why": a.reason} for a in whatif.ASSUMPTIONS]
-    key = f"whatif.assumptions.{state.get(VERSION, 0)}"
+    key = f"whatif.assumptions.{state.VERSION.get() or 0}"
     edited = st.data_editor(
         pd.DataFrame(rows), hide_index=True, width="stretch", key=key,
         disabled=["Assumption", "Default", "Range", "Why"],
         column_config={"Value": st.column_config.NumberColumn(format="%.2f"),
                        "Default": st.column_config.NumberColumn(format="%.2f")})
-    state[ASSUMPTIONS] = _edited_assumptions(edited)
+    state.ASSUMPTIONS.set(_edited_assumptions(edited))
 
 
 def held_to(shares: dict[str, float], team: str) -> str:

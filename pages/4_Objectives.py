@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from handoff import loyalty_ui, metrics, objectives, objectives_ui, targets_ui, ui, whatif_ui
+from handoff import loyalty_ui, metrics, objectives, objectives_ui, state, targets_ui, ui
 
 st.set_page_config(page_title="Objectives · Handoff", page_icon="🏁", layout="wide")
 db = ui.session_database()
@@ -25,7 +25,7 @@ summary = ui.computed(db, metrics.home_summary)
 life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())
 index = objectives_ui.choose_period(periods, grain, summary.last_date)
 label = objectives.period_label(periods.period.iloc[index], grain)
-shares = st.session_state.get(whatif_ui.SHARES)  # who owns what: the What-if page's split
+shares = state.SHARES.get()  # who owns what: the What-if page's split
 cards, plan, funnel_back, bottleneck, cac = st.tabs(
     ["Scorecards", "SMART targets", "Reverse funnel", "Bottlenecks", "CAC by channel"],
     key="obj.tab", on_change="rerun")

@@ -132,6 +132,9 @@ class Checker:
         if isinstance(func, ast.Attribute) and func.attr in STREAMLIT_SINKS \
                 and ast.unparse(func.value).split(".")[0] not in NOT_STREAMLIT:
             return STREAMLIT_SINKS[func.attr]
+        if isinstance(func, ast.Call) and _called_name(func) == "getattr" and func.args \
+                and ast.unparse(func.args[0]) == "st":  # getattr(st, kind)(text): any of them
+            return (0,), ("body",)
         name = _called_name(call)
         if self.sinks.get(name or ""):
             params = self.functions[name][0].params

@@ -29,6 +29,10 @@ def _settled(page, locator) -> str:
 
 
 def _wait_idle(page) -> None:
+    """The app has drawn its page and is not running. A page just opened reads as not
+    running before its first run has started, so wait for something drawn first."""
+    page.wait_for_selector('[data-testid="stMain"] [data-testid="stElementContainer"]',
+                           state="attached", timeout=60_000)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                            timeout=60_000)
 
@@ -135,10 +139,10 @@ def test_whatif_slider_by_keyboard_and_a_shared_link(browser, page, app_url):
     assert link.startswith(app_url)
     other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     other.goto(link)
-    _wait_idle(other)
-    expect(other.get_by_role("slider").first).to_have_attribute("aria-valuetext",
-                                                                re.compile("^50%"))
-    expect(_metric(other, "Revenue, 8 quarters")).to_have_text(after)
+    _wait_idle(other)  # the link is applied, then the page drawn again: allow for a busy CI
+    expect(other.get_by_role("slider").first).to_have_attribute(
+        "aria-valuetext", re.compile("^50%"), timeout=60_000)
+    expect(_metric(other, "Revenue, 8 quarters")).to_have_text(after, timeout=60_000)
     assert other.locator('[data-testid="stException"]').count() == 0
     other.context.close()
 

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import _free_port
+from tests.test_browser import _wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -93,11 +94,6 @@ def payload_files(host: str) -> list[dict]:
              "buffer": leads.to_csv(index=False).encode()},
             {"name": f"deals {p['link']}.csv", "mimeType": "text/csv",
              "buffer": deals.to_csv(index=False).encode()}]
-
-
-def _wait_idle(page) -> None:
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                           timeout=60_000)
 
 
 def _shown(page) -> str:

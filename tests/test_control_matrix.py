@@ -21,7 +21,7 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from handoff.ui import DB_KEY
+from handoff.state import DATABASE
 from tests.conftest import load_files
 
 PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
@@ -44,7 +44,7 @@ def upload_db():
 def _app(script: str, db) -> AppTest:
     at = AppTest.from_file(script, default_timeout=120)
     if db is not None:
-        at.session_state[DB_KEY] = db
+        at.session_state[DATABASE.key] = db
     return at
 
 

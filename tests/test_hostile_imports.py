@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from handoff import export, format, scenarios_ui, whatif, whatif_ui
+from handoff import export, format, scenarios_ui, state, whatif, whatif_ui
 from handoff.mapping import Mapping
 from handoff.targets_ui import MAX_TARGETS_BYTES, read_targets
 from handoff.whatif import Scenario
@@ -182,14 +182,14 @@ def test_the_shares_table_and_the_slider_are_one_state():
     at.run()
     _ok(at)
     assert at.select_slider(key="whatif.share").value == 0.35
-    assert at.session_state[whatif_ui.SHARES]["sale"] == 0.35
+    assert at.session_state[state.SHARES.key]["sale"] == 0.35
     assumptions = at.data_editor[1]
     at.session_state[assumptions.key] = {"edited_rows": {0: {"Value": 1e308}, 1: {"Value": None},
                                                          2: {"Value": -5}},
                                          "added_rows": [], "deleted_rows": []}
     at.run()
     _ok(at)
-    kept = at.session_state[whatif_ui.ASSUMPTIONS]
+    kept = at.session_state[state.ASSUMPTIONS.key]
     floor, e_awareness, adstock = (whatif.ASSUMPTION_BY_KEY[k] for k in
                                    ("floor", "e_awareness", "adstock"))
     assert (kept["floor"], kept["e_awareness"], kept["adstock"]) == (

@@ -37,6 +37,7 @@ def _findings(code: str) -> list[str]:
     "def show(text):\n    st.markdown(text)\nshow(upload.name)",
     "def label(r):\n    return r.name\nst.markdown(label(r))",
     "st.markdown(f'{name!r:>10}')",  # a conversion: not a number format
+    "getattr(st, kind)(message)",
     "a, b = upload.name, 'x'\nst.markdown(a)",
     "def label(x):\n    return 'safe'\nfor label in names:\n    st.caption(label)",
 ])

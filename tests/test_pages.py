@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handoff.demo import DEMO_DIR
-from handoff.ui import DB_KEY
+from handoff.state import DATABASE
 from tests.conftest import FIXTURES, load_files
 
 PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
@@ -19,7 +19,7 @@ PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
 def _run(script: str, db=None) -> AppTest:
     at = AppTest.from_file(script, default_timeout=60)
     if db is not None:
-        at.session_state[DB_KEY] = db
+        at.session_state[DATABASE.key] = db
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -32,7 +32,7 @@ def _metric(at: AppTest, label: str) -> str:
 @pytest.mark.parametrize("script", PAGES)
 def test_pages_render_on_demo_data(script):
     at = _run(script)
-    assert at.session_state[DB_KEY].name.startswith("Demo")
+    assert at.session_state[DATABASE.key].name.startswith("Demo")
 
 
 TABS = {"../pages/2_Funnel.py": ("funnel.tab", ["Compare periods", "Time to convert", "Trends",
@@ -96,7 +96,7 @@ def test_home_shows_demo_headline_numbers():
 def test_pages_render_after_an_upload(script):
     db = load_files("maven_sales_pipeline_300.csv", "maven_sales_teams.csv")
     at = _run(script, db)
-    assert "maven_sales_pipeline_300.csv" in at.session_state[DB_KEY].name
+    assert "maven_sales_pipeline_300.csv" in at.session_state[DATABASE.key].name
 
 
 def test_home_after_upload_counts_the_uploaded_deals_and_says_what_is_missing():
@@ -129,7 +129,7 @@ def test_funnel_page_interactions_change_the_numbers():
         by_source[by_source.Stage == "Customer"]["Count"].sum()
 
     start, end = pd.Timestamp("2025-01-01"), pd.Timestamp("2025-03-31")
-    at.date_input(key="w.filters.range").set_value((start.date(), end.date())).run()
+    at.date_input(key="filters.range.widget").set_value((start.date(), end.date())).run()
     assert not at.exception
     period = _funnel_counts(at)
     in_range = leads[(leads.created_at >= start) & (leads.created_at < end + pd.Timedelta("1D"))]
@@ -149,7 +149,7 @@ def test_funnel_period_comparison_names_the_q3_acceptance_drop():
     leads = pd.read_parquet(DEMO_DIR / "leads.parquet")
     at = _open_tab(_run("../pages/2_Funnel.py"), "funnel.tab", "Compare periods")
     q3 = (pd.Timestamp("2025-07-01").date(), pd.Timestamp("2025-09-30").date())
-    at.date_input(key="w.filters.range").set_value(q3).run()
+    at.date_input(key="filters.range.widget").set_value(q3).run()
     assert not at.exception
 
     def acceptance(start: str, end: str) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from handoff import close_rates, funnel, funnel_stats, ingest, mapping, pipeline
 from handoff.db import build_database
 from handoff.filters import Filters
 from handoff.funnel import FunnelRequest
-from handoff.ui import DB_KEY
+from handoff.state import DATABASE
 
 ALL = Filters(dt.date(2000, 1, 1), dt.date(2099, 12, 31), all_time=True)
 
@@ -30,7 +30,7 @@ def _db_from(*files: tuple[str, bytes]):
 ], ids=["leads-without-stages", "placeholder-dates"])
 def test_pages_survive_data_that_used_to_crash_them(page, files):
     at = AppTest.from_file(page, default_timeout=60)
-    at.session_state[DB_KEY] = _db_from(*files)
+    at.session_state[DATABASE.key] = _db_from(*files)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from handoff import demo
 from handoff.db import build_database
 from handoff.sessions import SessionDatabases
-from handoff.ui import DB_KEY
+from handoff.state import DATABASE
 
 
 class Clock:
@@ -73,8 +73,8 @@ def test_a_released_session_falls_back_to_the_demo_with_a_message():
     released = _db("mine.csv")
     released.close()
     at = AppTest.from_file("../Home.py", default_timeout=60)
-    at.session_state[DB_KEY] = released
+    at.session_state[DATABASE.key] = released
     at.run()
     assert not at.exception
-    assert at.session_state[DB_KEY].name.startswith("Demo")
+    assert at.session_state[DATABASE.key].name.startswith("Demo")
     assert any("Load your files again" in s.value for s in at.warning)
