@@ -135,3 +135,13 @@ def test_sales_cycle_quantiles(maven):
 def test_unknown_grouping_is_refused(maven):
     with pytest.raises(ValueError):
         close_rates.close_rates(maven, ALL, "owner; drop table deals")
+
+
+def test_close_rates_all_time_count_deals_without_a_close_date():
+    deals = pd.DataFrame({"deal_id": ["a", "b", "c"], "status": ["won", "lost", "lost"],
+                          "owner": ["X"] * 3})
+    db = build_database({"deals": deals}, "undated")
+    row = close_rates.close_rates(db, ALL, "owner").iloc[0]
+    assert (row.won, row.n) == (1, 3)
+    dated = Filters(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert close_rates.close_rates(db, dated, "owner").empty

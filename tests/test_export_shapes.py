@@ -12,7 +12,6 @@ import pytest
 
 from handoff import (
     close_rates,
-    dataset,
     funnel,
     ingest,
     lead_conversion,
@@ -20,6 +19,7 @@ from handoff import (
     mapping,
     metrics,
     objectives,
+    pipeline,
     proposal,
 )
 from handoff.filters import Filters
@@ -267,10 +267,7 @@ def test_amount_multipliers_negatives_and_currency_reach_the_database():
 
 def test_a_mapped_close_date_of_open_deals_is_not_called_missing():
     data = "Deal ID,Stage,Close Date\n1,Proposal,2024-05-01\n2,Negotiation,2024-06-01\n"
-    raw = ingest.read_upload("open.csv", data.encode())
-    m = mapping.propose(raw)
-    frame, v = mapping.apply(raw, m)
-    db = dataset.load([dataset.Pending("open.csv", m, frame, v)])
+    db = pipeline.load_files([("open.csv", data.encode())])
     why = objectives.missing(db, objectives.KPI_BY_KEY["win_rate"])
     assert "is mapped" in why and "every deal is open" in why
 

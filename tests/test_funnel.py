@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from handoff import charts, funnel
+from handoff import charts, funnel, pipeline
 from handoff.db import build_database
 from handoff.demo import DEMO_DIR, demo_database
 from handoff.filters import Filters
@@ -50,6 +50,7 @@ def db(leads):
 
 FULL = Filters(dt.date(2024, 1, 1), dt.date(2025, 12, 31), all_time=True)
 H1 = Filters(dt.date(2024, 1, 1), dt.date(2024, 6, 30))
+ALL_TIME = Filters(dt.date(2000, 1, 1), dt.date(2099, 12, 31), all_time=True)
 
 
 def _rank(frame: pd.DataFrame) -> pd.Series:
@@ -201,3 +202,21 @@ def test_chart_spec_has_a_bar_per_stage_and_tooltips(db):
     assert {t["field"] for t in encoding["tooltip"]} >= {"entities", "from_previous_pct"}
     faceted = charts.funnel_bars(result.table, "small_multiples").to_dict()
     assert faceted["facet"]["field"] == "grp"
+
+
+def test_deal_funnel_with_no_open_deal_keeps_the_lost_ones():
+    db = pipeline.load_files([("d.csv", b"deal_id,stage,close_date\n1,Won,2024-01-01\n"
+                                        b"2,Won,2024-01-02\n3,Lost,2024-01-03\n"
+                                        b"4,Lost,2024-01-04\n")])
+    table = funnel.funnel(db, ALL_TIME, FunnelRequest(unit="deals")).table
+    assert table.label.tolist() == ["All deals", "Won"]
+    assert table.entities.tolist() == [4, 2]
+
+
+def test_in_period_view_leaves_out_stages_without_dates():
+    db = pipeline.load_files([("l.csv", b"id,created_at,lifecycle stage\n1,2024-01-01,Lead\n"
+                                        b"2,2024-01-02,MQL\n3,2024-01-03,Customer\n"
+                                        b"4,2024-01-04,Customer\n")])
+    result = funnel.funnel(db, ALL_TIME, FunnelRequest(view="in_period"))
+    assert result.table.label.tolist() == ["Lead"]
+    assert any("left out" in n for n in result.notes)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from handoff import funnel_stats
+from handoff import funnel_stats, pipeline
 from handoff.db import build_database
 from handoff.filters import Filters
 from handoff.funnel import FunnelRequest
@@ -18,6 +18,7 @@ from tests.test_funnel import STAGE_DATES, _random_leads, _rank
 
 FULL = Filters(dt.date(2024, 1, 1), dt.date(2025, 12, 31), all_time=True)
 Q2 = Filters(dt.date(2024, 4, 1), dt.date(2024, 6, 30))
+ALL_TIME = Filters(dt.date(2000, 1, 1), dt.date(2099, 12, 31), all_time=True)
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +134,8 @@ def test_capacity_is_cumulative_per_segment(db, leads):
         mine = cap[cap.segment == segment].sort_values("month")
         assert mine.cumulative.iloc[-1] == len(group)
         assert mine.cumulative.is_monotonic_increasing
+
+
+def test_cohort_trend_without_later_stages_is_empty_not_an_error():
+    db = pipeline.load_files([("l.csv", b"lead_id,created_at\n1,2024-01-01\n2,2024-02-01\n")])
+    assert funnel_stats.cohort_trend(db, ALL_TIME).empty

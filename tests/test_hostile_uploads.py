@@ -11,7 +11,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from handoff import dataset, export, pipeline
+from handoff import export, pipeline
 from handoff.db import query
 from handoff.ingest import UploadError, read_upload
 from tests.test_ingest import _xlsx
@@ -158,8 +158,8 @@ def test_at_least_forty_hostile_files():
 def test_hostile_text_loads_as_data_and_exports_neutralised():
     data = (b"deal_id,stage,account\nA,Won,=HYPERLINK(\"http://x\")\nB,Lost,+cmd\n"
             b"C,Won,@SUM(1)\nD,Lost,-2+3\nE,Won,-12.5\n")
-    raw, m, frame, validation = _load("formulas.csv", data)
-    db = dataset.load([dataset.Pending("formulas.csv", m, frame, validation)])
+    _, _, frame, _ = _load("formulas.csv", data)
+    db = pipeline.load_files([("formulas.csv", data)])
     assert query(db, "home_summary").won.iloc[0] == 3
     text = export.safe_csv(frame[["deal_id", "account"]]).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'+cmd" in text and "'@SUM(1)" in text

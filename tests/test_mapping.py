@@ -159,3 +159,13 @@ def test_mapping_json_round_trip_and_bad_json():
         mapping.Mapping.from_json('{"table": "drop table leads"}')
     with pytest.raises(ValueError):
         mapping.Mapping.from_json(io.StringIO("[]").read())
+
+
+def test_not_a_stage_and_deleted_deals_are_left_out_and_reported():
+    data = (b"Deal - ID,Deal - Title,Deal - Value,Deal - Stage,Deal - Status,"
+            b"Deal - Deal created\n1,A,100,Won,won,2024-01-01\n2,B,100000,Lead In,deleted,"
+            b"2024-01-02\n3,C,50,Lead In,open,2024-01-03\n")
+    _, _, frame, validation = _mapped("pd.csv", data)
+    assert frame.deal_id.tolist() == ["1", "3"]
+    assert [r.line for r in validation.rejected] == [3]
+    assert "(not a stage)" in validation.rejected[0].reason

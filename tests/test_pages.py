@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from handoff import pipeline
 from handoff.demo import DEMO_DIR
 from handoff.state import DATABASE
 from tests.conftest import FIXTURES, load_files
@@ -243,3 +244,14 @@ def test_whatif_link_reopens_the_scenario():
     bad.run()
     assert not bad.exception
     assert any("could not be read" in w.value for w in bad.warning)
+
+
+@pytest.mark.parametrize("page", ["../pages/2_Funnel.py", "../pages/3_Close_rates.py",
+                                  "../pages/4_Objectives.py", "../Home.py"])
+@pytest.mark.parametrize("files", [
+    [("leads.csv", b"lead_id,created_at,source\n1,2024-01-01,Ads\n2,2024-02-01,SEO\n")],
+    [("deals.csv", b"deal_id,stage,amount,close_date,created\n1,Won,10,9999-12-31,2024-01-02\n"
+                   b"2,Lost,5,2024-03-01,0001-01-05\n3,Won,7,2024-02-01,2024-01-01\n")],
+], ids=["leads-without-stages", "placeholder-dates"])
+def test_pages_survive_data_that_used_to_crash_them(page, files):
+    _run(page, pipeline.load_files(files))  # asserts the page raised nothing
