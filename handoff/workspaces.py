@@ -134,8 +134,9 @@ def require_role(ws: Workspace, email: str | None, least: Role, action: str) -> 
     if role is None:
         raise NotAMember(ws.id, normalised(email))
     if not _at_least(role, least):
-        raise NotAllowed(f"{normalised(email)} is a {role} of workspace '{ws.id}': {action} "
-                         f"needs an {'owner' if least == 'owner' else 'editor or owner'}. "
+        article = "a" if role == "viewer" else "an"
+        raise NotAllowed(f"{normalised(email)} is {article} {role} of workspace '{ws.id}': "
+                         f"{action} needs an {'owner' if least == 'owner' else 'editor or owner'}. "
                          "Ask one of its owners to change your role.")
     return normalised(email)  # type: ignore[return-value]
 

@@ -81,7 +81,8 @@ def test_roles_decide_who_may_do_what(team):
         True, True, False, False]
     assert [w.can_view(team, e) for e in (OWNER, EDITOR, VIEWER, STRANGER)] == [
         True, True, True, False]
-    with pytest.raises(w.NotAllowed, match="editor@acme.test is a editor of workspace 'team'"):
+    with pytest.raises(w.NotAllowed, match="editor@acme.test is an editor of workspace 'team': "
+                                           "changing members needs an owner"):
         w.set_member(team, EDITOR, STRANGER, "viewer")
     with pytest.raises(w.WorkspaceError, match="only owner"):
         w.set_member(team, OWNER, OWNER, "editor")
