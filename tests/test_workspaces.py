@@ -408,3 +408,19 @@ def test_an_old_version_is_closed_once_it_has_not_been_current_for_a_while(team)
     clock[0] = 61
     wv.current_data(team, VIEWER, cache)
     assert old.closed and cache.held() == [("team", newer.fingerprint)]
+
+
+def test_the_admin_command_creates_workspaces_and_members_through_the_role_checks(
+        root, monkeypatch, capsys):
+    from handoff.workspace_admin import main
+
+    monkeypatch.setenv("HANDOFF_DATA_DIR", str(root))
+    assert main(["create", "sales", "Sales", "Lead@acme.test"]) == 0
+    assert main(["member", "sales", EDITOR, "editor", "--as", "lead@acme.test"]) == 0
+    assert main(["member", "sales", VIEWER, "viewer", "--as", EDITOR]) == 1  # not an owner
+    assert "changing members needs an owner" in capsys.readouterr().err
+    ws = workspace_handle("sales", root)
+    assert [(m.email, m.role) for m in w.members(ws, EDITOR)] == [
+        (EDITOR, "editor"), ("lead@acme.test", "owner")]
+    assert main(["show", "sales", "--as", STRANGER]) == 1
+    assert "not a member of workspace 'sales'" in capsys.readouterr().err
