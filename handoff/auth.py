@@ -36,7 +36,7 @@ def current_user() -> str | None:
     verified e-mail)."""
     if not auth_configured():
         return LOCAL_USER
-    if not st.user.is_logged_in:
+    if not _logged_in():
         return None
     if st.user.get("email_verified") is False:  # an address the provider has not checked
         return None
@@ -47,8 +47,8 @@ def require_sign_in() -> str:
     """The current user's e-mail; otherwise a sign-in button, and the page stops here."""
     if auth_configured() and missing_settings():
         st.error("Sign-in is half configured: the `[auth]` section of .streamlit/secrets.toml "
-                 f"lacks {', '.join(missing_settings())}. Add them (see the README, "
-                 "\"Sign-in\"), or remove the section to run Handoff on this machine only.")
+                 f"lacks {', '.join(missing_settings())}. Add them (see the README, \"Workspaces "
+                 "and sign-in\"), or remove the section to run Handoff on this machine only.")
         st.stop()
     user = current_user()
     if user is not None:
@@ -58,7 +58,7 @@ def require_sign_in() -> str:
                 st.button("Sign out", key="auth.sign_out", on_click=st.logout)
         return user
     st.title("Handoff")
-    if st.user.is_logged_in:  # signed in, but without an e-mail Handoff can trust
+    if _logged_in():  # signed in, but without an e-mail Handoff can trust
         st.error("Your sign-in did not give Handoff a verified e-mail address, and members "
                  "are known by e-mail. Sign in with an account that has one.")
         st.button("Sign out", key="auth.sign_out", on_click=st.logout)
@@ -74,3 +74,7 @@ def _auth_section() -> dict | None:
         return None
     section = st.secrets.get("auth")
     return section.to_dict() if hasattr(section, "to_dict") else section
+
+
+def _logged_in() -> bool:
+    return bool(st.user.get("is_logged_in", False))  # absent when no sign-in has happened

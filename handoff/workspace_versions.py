@@ -156,13 +156,14 @@ def restore_version(ws: Workspace, email: str | None, version_id: str,
 def current_data(ws: Workspace, email: str | None,
                  cache: SharedDatabases = SHARED) -> Current | None:
     """The shared database a member sees: the current version's, or, when its files are
-    damaged, the last good version before it (with a message saying so). None while the
+    damaged, the most recently loaded good one (with a message saying so). None while the
     workspace has no data; NoUsableVersion when no version can be read."""
     all_versions = versions(ws, email)
     if not all_versions:
         return None
     current = next((v for v in all_versions if v.current), all_versions[0])
-    candidates = [current] + [v for v in all_versions if v.number < current.number]
+    # then the others, the most recently loaded first (a restored version may be older)
+    candidates = [current] + [v for v in all_versions if v is not current]
     problems: list[str] = []
     for version in candidates:
         if version.status == "damaged":

@@ -4,9 +4,12 @@ full-disk states, schema checks, and one shared database per workspace version."
 from __future__ import annotations
 
 import errno
-import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,7 @@ from handoff import workspaces as w
 from handoff.db import Source
 from handoff.shared_databases import SharedDatabases
 from handoff.workspace_store import SchemaMismatch, workspace_handle
-from tests.conftest import fixture_bytes
+from tests.conftest import ROOT, fixture_bytes
 
 OWNER, EDITOR, VIEWER, STRANGER = ("owner@acme.test", "editor@acme.test", "viewer@acme.test",
                                    "stranger@other.test")
@@ -232,23 +235,29 @@ def test_two_editors_loading_at_once_never_leave_a_torn_state(team, cache):
     fresh.clear()
 
 
-def _save_in_process(root: str, seed: int, start) -> None:
-    start.wait()
-    ws = workspace_handle("team", Path(root))
-    wv.save_version(ws, EDITOR, prepared(deals(3_000, seed), f"p{seed}.csv"), SharedDatabases())
+_SAVE_IN_PROCESS = """
+import sys, time
+from pathlib import Path
+from handoff import workspace_versions as wv
+from handoff.shared_databases import SharedDatabases
+from handoff.workspace_store import workspace_handle
+from tests.test_workspaces import EDITOR, deals, prepared
+root, seed, go = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+while not go.exists():
+    time.sleep(0.01)
+wv.save_version(workspace_handle("team", root), EDITOR,
+                prepared(deals(3_000, seed), f"p{seed}.csv"), SharedDatabases())
+"""
 
 
-def test_two_processes_loading_at_once_both_land_whole(team, root):
-    ctx = multiprocessing.get_context("spawn")
-    start = ctx.Event()
-    procs = [ctx.Process(target=_save_in_process, args=(str(root), seed, start))
+def test_two_processes_loading_at_once_both_land_whole(team, root, tmp_path):
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", _SAVE_IN_PROCESS, str(root), str(seed),
+                               str(go)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
              for seed in (31, 32)]
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(timeout=120)
-    assert [p.exitcode for p in procs] == [0, 0]
+    time.sleep(3)  # both imported and waiting
+    go.touch()  # …then both save at once
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
     listed = wv.versions(team, OWNER)
     assert sorted(v.name for v in listed) == ["p31.csv", "p32.csv"]
     seen = wv.current_data(team, OWNER, SharedDatabases())
@@ -424,3 +433,15 @@ def test_the_admin_command_creates_workspaces_and_members_through_the_role_check
         (EDITOR, "editor"), ("lead@acme.test", "owner")]
     assert main(["show", "sales", "--as", STRANGER]) == 1
     assert "not a member of workspace 'sales'" in capsys.readouterr().err
+
+
+def test_a_damaged_restored_version_falls_back_to_the_newest_good_one(team, cache):
+    first = wv.save_version(team, EDITOR, prepared(deals(33, 90), "old.csv"), cache)
+    newer = deals(44, 91)
+    second = wv.save_version(team, EDITOR, prepared(newer, "new.csv"), cache)
+    wv.restore_version(team, EDITOR, first.id, cache)
+    (team.versions_dir / first.id / "deals.parquet").unlink()
+    seen = wv.current_data(team, VIEWER, SharedDatabases())
+    assert seen.version.id == second.id and won(seen.database) == int((newer.status == "won").sum())
+    assert "version 1 (old.csv" in seen.problems[0] and "Showing version 2 (new.csv" in \
+        seen.problems[0]
