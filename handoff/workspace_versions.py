@@ -265,7 +265,7 @@ def _sha256(path: Path) -> str:
 
 def _synced_sha256(path: Path) -> str:
     """The file's hash, after making sure its bytes are on disk."""
-    with open(path, "rb+") as f:
+    with open(path, "rb") as f:
         os.fsync(f.fileno())
     return _sha256(path)
 
