@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Without sign-in (no [auth] section in .streamlit/secrets.toml) Handoff serves its one local
+# workspace, as its owner, to anyone who reaches it: then it listens on this machine only.
+ADDRESS ?= $(shell grep -qs '^\[auth' .streamlit/secrets.toml && echo 0.0.0.0 || echo localhost)
 
 .PHONY: run test lint bench demo-data clean
 
@@ -17,7 +20,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run Home.py --server.port $(PORT)
+	$(PY) -m streamlit run Home.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev
 	bash scripts/ensure-chromium.sh

@@ -32,9 +32,35 @@ class Pending:
     validation: Validation
 
 
+@dataclass
+class Prepared:
+    """Everything a load puts in the next database: the canonical tables and what is said
+    about them. A session builds a database from it; a workspace saves it as a version."""
+
+    tables: dict[str, pd.DataFrame]
+    name: str
+    sources: tuple[Source, ...]
+    notes: tuple[str, ...]
+    fields_mapped: dict[str, frozenset[str]]
+    currency: str | None
+
+
 def load(pending: list[Pending], current: Database | None = None,
          keep_current: bool = False) -> Database:
     """A new database from the pending files (plus, if asked, the current other tables)."""
+    return database(prepared(pending, current, keep_current))
+
+
+def database(ready: Prepared) -> Database:
+    """The locked database holding what was prepared."""
+    return build_database(ready.tables, ready.name, ready.sources, notes=ready.notes,
+                          fields_mapped=ready.fields_mapped, currency=ready.currency)
+
+
+def prepared(pending: list[Pending], current: Database | None = None,
+             keep_current: bool = False) -> Prepared:
+    """The tables and notes the pending files (plus, if asked, the current other tables)
+    make, with what the files say about each other drawn."""
     if not pending:
         raise ValueError("no files to load")
     tables: dict[str, pd.DataFrame] = {}
@@ -67,11 +93,10 @@ def load(pending: list[Pending], current: Database | None = None,
                          "converted deal.")
         tables["leads"], said = leads_advanced_by_deals(tables["leads"], tables["deals"])
         notes += said
-    name = ", ".join(p.file_name for p in pending)
-    return build_database(
-        tables, name, tuple(sources), notes=tuple(notes),
-        fields_mapped={t: frozenset(f) for t, f in mapped.items()},
-        currency=currency(pending) or (current.currency if keep_current and current else None))
+    return Prepared(tables, ", ".join(p.file_name for p in pending), tuple(sources),
+                    tuple(notes), {t: frozenset(f) for t, f in mapped.items()},
+                    currency(pending) or (current.currency if keep_current and current
+                                          else None))
 
 
 def mapped_fields(pending: list[Pending]) -> dict[str, set[str]]:

@@ -81,9 +81,10 @@ class Database:
         """True when the table has rows and every named field was supplied."""
         return self.row_counts.get(table, 0) > 0 and set(names) <= self.fields_present[table]
 
-    def close(self) -> None:
-        """Free the database's memory (a shared database stays open for the others)."""
-        if not self.shared and not self._life.closed:
+    def close(self, shared_too: bool = False) -> None:
+        """Free the database's memory. A shared database stays open for the others; only
+        whoever shares it out closes it (`shared_too`)."""
+        if (shared_too or not self.shared) and not self._life.closed:
             self._life.closed = True
             self.connection.close()
 
@@ -122,6 +123,47 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise ValueError(f"not canonical tables: {sorted(unknown)}")
+    with tempfile.TemporaryDirectory(prefix="handoff-") as tmp:
+        files, present = write_tables(tables, Path(tmp), fields_present)
+        return database_from_parquet(files, name, sources, present, memory_limit, notes=notes,
+                                     fields_mapped=fields_mapped, currency=currency,
+                                     shared=shared)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path,
+                 fields_present: dict[str, frozenset[str]] | None = None
+                 ) -> tuple[dict[str, Path], dict[str, frozenset[str]]]:
+    """One canonical Parquet file per table with rows, in `folder`, and the fields each
+    table has values for (as given, else those with a value in some row)."""
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ValueError(f"not canonical tables: {sorted(unknown)}")
+    files: dict[str, Path] = {}
+    present: dict[str, frozenset[str]] = {}
+    for table in TABLES:
+        frame = tables.get(table)
+        if frame is None or len(frame) == 0:
+            continue
+        frame = canonical_frame(table, frame)
+        files[table] = folder / f"{table}.parquet"
+        frame.to_parquet(files[table], index=False)
+        present[table] = (fields_present or {}).get(table) or frozenset(
+            c for c in frame.columns if frame[c].notna().any())
+    return files, present
+
+
+def database_from_parquet(files: dict[str, Path], name: str,
+                          sources: tuple[Source, ...] = (),
+                          fields_present: dict[str, frozenset[str]] | None = None,
+                          memory_limit: str = MEMORY_LIMIT, *, notes: tuple[str, ...] = (),
+                          fields_mapped: dict[str, frozenset[str]] | None = None,
+                          currency: str | None = None, shared: bool = False) -> Database:
+    """A new locked database from canonical Parquet files (as `write_tables` writes them),
+    read by DuckDB's own reader; its fingerprint is a hash of exactly those files' bytes, so
+    the same tables give the same fingerprint however they were loaded."""
+    unknown = set(files) - set(TABLES)
+    if unknown:
+        raise ValueError(f"not canonical tables: {sorted(unknown)}")
     # The limit holds while loading too, and nothing is spilled to a temporary folder.
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
                                              "autoload_known_extensions": False,
@@ -131,27 +173,24 @@ def build_database(tables: dict[str, pd.DataFrame], name: str,
     present: dict[str, frozenset[str]] = {}
     digest = hashlib.sha256()
     try:
-        with tempfile.TemporaryDirectory(prefix="handoff-") as tmp:
-            for table in TABLES:
-                frame = tables.get(table)
-                con.execute(_create_table_sql(table))
-                if frame is None or len(frame) == 0:
-                    counts[table] = 0
-                    present[table] = frozenset()
-                    continue
-                frame = canonical_frame(table, frame)
-                path = Path(tmp) / f"{table}.parquet"
-                frame.to_parquet(path, index=False)
-                digest.update(table.encode() + path.read_bytes())
-                con.execute(_insert_sql(table), {"path": str(path)})
-                counts[table] = len(frame)
-                present[table] = (fields_present or {}).get(table) or frozenset(
-                    c for c in frame.columns if frame[c].notna().any())
+        for table in TABLES:
+            con.execute(_create_table_sql(table))
+            counts[table], present[table] = 0, frozenset()
+            if table not in files:
+                continue
+            digest.update(table.encode())
+            with open(files[table], "rb") as f:
+                for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                    digest.update(chunk)
+            con.execute(_insert_sql(table), {"path": str(files[table])})
+            with con.cursor() as cur:
+                counts[table] = cur.execute(f'select count(*) from "{table}"').fetchone()[0]
+            present[table] = (fields_present or {}).get(table, frozenset())
         lock_down(con, memory_limit)
     except duckdb.OutOfMemoryException:
         con.close()
-        rows = ", ".join(f"{len(f):,} {t.replace('_', ' ')}" for t, f in tables.items()
-                         if f is not None and len(f))
+        rows = ", ".join(f"{_parquet_rows(p):,} {t.replace('_', ' ')}"
+                         for t, p in files.items())
         raise ValueError(
             f"the data ({rows} rows) needs more memory than one session may use "
             f"({memory_limit}). Load fewer rows (a shorter date range, or fewer files), or "
@@ -171,6 +210,12 @@ def table_frame(db: Database, table: str) -> pd.DataFrame:
         raise ValueError(f"not a canonical table: {table!r}")
     with db.connection.cursor() as cur:
         return cur.execute(f'select * from "{table}"').df()
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def canonical_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
