@@ -265,7 +265,7 @@ def mql_to_sql_note(view: str) -> str:
     """What the Funnel's step to SQL counts in this view (cohort or in_period), and which
     other page counts it how."""
     this = MQL_TO_SQL[view]
-    text = f"The step MQL → SQL here is {this.label}: {this.definition}."
+    text = f"From MQL to SQL this funnel shows {this.label}: {this.definition}."
     if view == "in_period":
         text += " The What-if baseline counts it this way too."
     else:

@@ -62,5 +62,4 @@ def whatif_inputs(db: Database, f: Filters) -> WhatifInputs:
 def baseline_rates_note(baseline: whatif.Baseline) -> str:
     """Which MQL → SQL the baseline uses, by name, since the Funnel and Objectives pages
     count it differently."""
-    return f"its {kpis.MQL_TO_SQL_IN_PERIOD.over(baseline.measured)} is " \
-        f"{baseline.mql_to_sql:.1%}"
+    return f"{kpis.MQL_TO_SQL_IN_PERIOD.over(baseline.measured)} at {baseline.mql_to_sql:.1%}"

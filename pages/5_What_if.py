@@ -25,8 +25,8 @@ if baseline is None:
     st.info("The what-if needs dated leads and deals covering at least one quarter.")
     st.stop()
 st.caption(f"An illustrative model, not a forecast: it shows the trade-off on your numbers. "
-           f"Baseline rates and volumes measured over {format.markdown_text(baseline.measured)} "
-           f"({format.markdown_text(baseline_rates_note(baseline))}); "
+           f"Baseline rates and volumes measured over {format.markdown_text(baseline.measured)}, "
+           f"among them {format.markdown_text(baseline_rates_note(baseline))}; "
            f"scorecards judge {format.markdown_text(quarter)} against default targets.")
 scenario = whatif_ui.controls(workshop)
 whatif_ui.results(baseline, scenario, attainment, quarter, workshop)

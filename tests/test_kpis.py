@@ -105,7 +105,7 @@ def test_pages_name_the_mql_to_sql_they_show():
     assert any(kpis.MQL_TO_SQL_COHORT.label in t for t in _texts(funnel))
     whatif = AppTest.from_file("../pages/5_What_if.py", default_timeout=60).run()
     assert not whatif.exception
-    assert any(kpis.MQL_TO_SQL_IN_PERIOD.over("2025 Q4 – 2026 Q3") + " is 43.9%" in t
+    assert any(kpis.MQL_TO_SQL_IN_PERIOD.over("2025 Q4 – 2026 Q3") + " at 43.9%" in t
                for t in _texts(whatif))
     objectives_page = AppTest.from_file("../pages/4_Objectives.py", default_timeout=60)
     objectives_page.session_state["obj.tab"] = "Reverse funnel"
