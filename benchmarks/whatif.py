@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from company import replicated  # noqa: E402
 
-from handoff import objectives, whatif  # noqa: E402
+from handoff import whatif, whatif_inputs  # noqa: E402
 from handoff.db import build_database  # noqa: E402
 from handoff.demo import demo_tables  # noqa: E402
 from handoff.filters import Filters  # noqa: E402
@@ -50,7 +50,8 @@ def measure(label: str, tables: dict[str, pd.DataFrame], repeat: int) -> dict[st
     load = time.perf_counter() - started
     f = Filters(dt.date(2024, 10, 1), dt.date(2026, 10, 31), all_time=True)
     started = time.perf_counter()
-    baseline, attainment, _ = objectives.whatif_inputs(db, f)
+    measured = whatif_inputs.whatif_inputs(db, f)
+    baseline, attainment = measured.baseline, measured.attainment
     inputs = time.perf_counter() - started
     moves = slider_moves(baseline, attainment, repeat)
     started = time.perf_counter()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from handoff import format
 from handoff.workspaces import LOCAL_USER, normalised
 
 REQUIRED = ("redirect_uri", "cookie_secret", "client_id", "client_secret",
@@ -54,7 +55,7 @@ def require_sign_in() -> str:
     if user is not None:
         if auth_configured():
             with st.sidebar:
-                st.caption(f"Signed in as {user}")
+                st.caption(f"Signed in as {format.markdown_text(user)}")
                 st.button("Sign out", key="auth.sign_out", on_click=st.logout)
         return user
     st.title("Handoff")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, close_rates, format, metrics, ui
+from handoff import charts, close_rates, format, ui
 from handoff.db import Database
-from handoff.filters import Filters
+from handoff.filters import Filters, filter_options
 
 
 def controls(db: Database) -> tuple[str, str, tuple[str, ...]]:
@@ -21,7 +21,7 @@ def controls(db: Database) -> tuple[str, str, tuple[str, ...]]:
                           key="cr.definition",
                           format_func=lambda d: close_rates.DEFINITIONS[d].split(",")[0])
     st.caption("Close rate = " + close_rates.DEFINITIONS[definition] + ".")
-    sources = ui.computed(db, metrics.filter_options).get("source", [])
+    sources = ui.computed(db, filter_options).get("source", [])
     sales: tuple[str, ...] = tuple(close_rates.default_sales_sources(sources))
     if by == "sourcing":
         sales = tuple(st.multiselect(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from handoff.db import Database, query
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -55,3 +57,9 @@ LATEST = dt.date(2099, 12, 31)
 def _clamp(d: dt.date) -> dt.date:
     """Dates a range may hold: the same bounds the parser accepts."""
     return min(max(d, EARLIEST), LATEST)
+
+
+def filter_options(db: Database) -> dict[str, list[str]]:
+    """Values the shared filters offer, most frequent first."""
+    rows = query(db, "filter_options")
+    return {field: group["value"].tolist() for field, group in rows.groupby("field")}

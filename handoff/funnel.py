@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from handoff import metrics
 from handoff.db import Database, query
 from handoff.filters import Filters
 from handoff.schema import LEAD_STAGE_LABELS, LEAD_STAGE_RANK, LEAD_STAGES
+from handoff.summary import lead_deal_links
 
 VIEWS = {"cohort": "Cohort: entities created in the period, followed through",
          "in_period": "In period: stage events that happened in the period"}
@@ -95,7 +95,7 @@ def lead_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
     # Revenue follows a cohort's leads to their won deals; stage events in a period have no
     # revenue of their own, so the in-period view has no money columns.
     has_money = (req.view == "cohort" and db.has("deals", "amount")
-                 and bool(metrics.lead_deal_links(db).linked))
+                 and bool(lead_deal_links(db).linked))
     table = with_conversion(table)
     steps = query(db, "funnel_step_days", **f.params()) if req.view == "cohort" else None
     return Funnel(table, headline(table, steps, req.unit), notes, has_money)

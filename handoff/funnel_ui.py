@@ -7,12 +7,13 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, format, funnel, funnel_stats, metrics, ui
+from handoff import charts, format, funnel, funnel_stats, kpis, ui
 from handoff.db import Database
 from handoff.filters import Filters
 from handoff.format import Table
 from handoff.funnel import Funnel, FunnelRequest
 from handoff.schema import LEAD_STAGE_LABELS, TABLES
+from handoff.summary import Summary, home_summary
 
 FUNNEL_COLUMNS = {"grp": ("Group", "text"), "label": ("Stage", "text"),
                   "entities": ("Count", "count"), "from_previous": ("From previous", "pct"),
@@ -105,6 +106,8 @@ def main_section(db: Database, f: Filters, req: FunnelRequest, result: Funnel) -
         st.markdown(f"**{format.markdown_text(line)}**")
     for note in result.notes:
         st.caption(format.markdown_text(note))
+    if req.unit != "deals" and not req.collapse and {"mql", "sql"} <= set(result.table.stage):
+        st.caption(format.markdown_text(kpis.mql_to_sql_note(req.view)))
     lost_after_control(result)
     layout = "side_by_side"
     if result.table["grp"].nunique() > 1:
@@ -152,7 +155,7 @@ def _span(f: Filters) -> str:
 def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
     """This period against another, per step, with a verdict a room can trust: only on
     periods that do not overlap, and not on steps that have not had time to happen."""
-    summary: metrics.Summary = ui.computed(db, metrics.home_summary)
+    summary: Summary = ui.computed(db, home_summary)
     if summary.last_date is None:
         st.info("Comparing periods needs dated records.")
         return

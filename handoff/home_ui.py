@@ -6,14 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from handoff import close_rates, format, metrics, objectives, ui
+from handoff import close_rates, format, kpis, objectives, ui
 from handoff.db import Database
-from handoff.filters import Filters
+from handoff.filters import Filters, filter_options
+from handoff.summary import Summary, home_summary
 
 
 def headline_kpis(db: Database) -> None:
     """The handful of numbers both teams look at first; each says what it needs if absent."""
-    s: metrics.Summary = ui.computed(db, metrics.home_summary)
+    s: Summary = ui.computed(db, home_summary)
     st.subheader("Headline numbers")
     st.caption("All the loaded data.")
     cols = st.columns(3)
@@ -55,28 +56,37 @@ def headline_kpis(db: Database) -> None:
     last_quarter(db, s)
 
 
-# (column of kpi_periods, label, kind); a rate is (numerator, denominator) columns
-QUARTER_MEASURES = (("leads", "Leads", "count"), ("mqls", "MQLs", "count"),
-                    ("won", "Deals won", "count"), (("won", "lost"), "Win rate", "pct"),
-                    ("revenue_won", "Revenue won", "money"))
+# The quarter's measures: KPIs of the registry (handoff/kpis.py), and the count of deals
+# won, a kpi_periods.sql column with no KPI of its own.
+DEALS_WON = "won"
+QUARTER_MEASURES = ("leads", "mqls", DEALS_WON, "win_rate", "revenue_won")
+LEAD_MEASURES = ("leads", "mqls")
 
 
-def quarter_series(p: pd.DataFrame, column: object) -> pd.Series:
-    """One measure per quarter; the win rate as won ÷ (won + lost)."""
-    if isinstance(column, tuple):
-        won, lost = p[column[0]].astype("float64"), p[column[1]].astype("float64")
-        return won / (won + lost).where(won + lost > 0)
-    return p[column].astype("float64")
+def quarter_measure(key: str) -> tuple[str, str]:
+    """(label, kind) of a quarter measure, as the registry names and formats it."""
+    if key == DEALS_WON:
+        return "Deals won", "count"
+    kpi = kpis.KPI_BY_KEY[key]
+    return kpi.label, kpi.fmt
 
 
-def last_quarter(db: Database, s: metrics.Summary) -> None:
+def quarter_series(p: pd.DataFrame, key: str) -> pd.Series:
+    """One measure per quarter, by the registry's formula (the win rate: won ÷ (won + lost))."""
+    if key == DEALS_WON:
+        return p[DEALS_WON].astype("float64")
+    return kpis.period_series(kpis.KPI_BY_KEY[key], p)
+
+
+def last_quarter(db: Database, s: Summary) -> None:
     """The last complete quarter against the one before, each with its last 8 quarters."""
     if s.first_date is None or s.last_date is None:
         return
     f = Filters(s.first_date.date(), s.last_date.date(), all_time=True)
-    sources = ui.computed(db, metrics.filter_options).get("source", [])
+    sources = ui.computed(db, filter_options).get("source", [])
     p = ui.computed(db, objectives.periods, f, "quarter",
-                    tuple(close_rates.default_sales_sources(sources)), 168.0)
+                    tuple(close_rates.default_sales_sources(sources)),
+                    kpis.DEFAULT_SLA_HOURS)
     complete = [i for i, x in enumerate(p.period)
                 if objectives.period_end(x, "quarter") <= s.last_date + pd.Timedelta(days=1)]
     if len(complete) < 2:
@@ -88,13 +98,14 @@ def last_quarter(db: Database, s: metrics.Summary) -> None:
     st.caption(f"Change on the quarter before ({before}); the line is the last "
                f"{min(i + 1, 8):d} quarters.")
     shown = [m for m in QUARTER_MEASURES
-             if (m[0] in ("leads", "mqls") and s.leads) or (m[0] not in ("leads", "mqls")
-                                                            and s.deals)]
+             if (m in LEAD_MEASURES and s.leads) or (m not in LEAD_MEASURES and s.deals)]
     if not db.has("deals", "amount"):
-        shown = [m for m in shown if m[0] != "revenue_won"]
+        shown = [m for m in shown if m != "revenue_won"]
     cols = st.columns(3)
-    for n, (column, label, kind) in enumerate(shown):
-        series = quarter_series(p, column)
+    for n, key in enumerate(shown):
+        name, kind = quarter_measure(key)
+        label = format.markdown_text(name)  # the registry's name, escaped as every label
+        series = quarter_series(p, key)
         value, prev = series.iloc[i], series.iloc[i - 1]
 
         def shown_as(x: object, kind: str = kind) -> str:

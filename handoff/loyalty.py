@@ -11,8 +11,7 @@ import pandas as pd
 from handoff import close_rates
 from handoff.db import Database, query
 from handoff.filters import Filters
-
-MAX_LIFETIME_MONTHS = 60.0  # LTV horizon: expected lifetime is capped at five years
+from handoff.kpis import MAX_LIFETIME_MONTHS
 
 
 @dataclass(frozen=True)

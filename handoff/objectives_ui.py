@@ -8,18 +8,20 @@ import math
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, close_rates, format, metrics, objectives, targets_ui, ui
+from handoff import charts, close_rates, format, funnel_plan, kpis, objectives, targets_ui, ui
 from handoff.db import Database
-from handoff.objectives import KPIS, Kpi, Lifetime
+from handoff.filters import filter_options
+from handoff.kpis import KPIS, Kpi, Lifetime
 
 
 def controls(db: Database) -> tuple[str, float, tuple[str, ...]]:
     c1, c2, c3 = st.columns([2, 1, 3])
     grain = c1.radio("Period", list(objectives.GRAINS), index=1, horizontal=True,
                      format_func=objectives.GRAINS.get, key="obj.grain")
-    sla = c2.number_input("SLA: accept MQLs within (hours)", 1.0, 24.0 * 90, 168.0,
+    sla = c2.number_input("SLA: accept MQLs within (hours)", 1.0, 24.0 * 90,
+                          kpis.DEFAULT_SLA_HOURS,
                           step=24.0, key="obj.sla")
-    sources = ui.computed(db, metrics.filter_options).get("source", [])
+    sources = ui.computed(db, filter_options).get("source", [])
     sales = c3.multiselect("Sales-sourced sources (the rest are marketing's)", sources,
                            default=close_rates.default_sales_sources(sources), key="obj.sales")
     return grain, float(sla), tuple(sales)
@@ -85,7 +87,7 @@ def explained(kpi: Kpi, actual: float | None, values: pd.Series, life: Lifetime,
         note = (f"{ui.money(life.monthly_value)} {'margin' if life.margin_based else 'revenue'}"
                 f" per customer-month × {life.lifetime_months or 0:,.1f} months expected "
                 f"lifetime (1 ÷ monthly churn {format.percent(life.monthly_churn)}, at most "
-                f"{objectives.MAX_LIFETIME_MONTHS:.0f})")
+                f"{kpis.MAX_LIFETIME_MONTHS:.0f})")
     elif kpi.key == "ltv_cac" and number(actual) is not None:
         cac = number(values.get("cac"))
         note = f"LTV {ui.money(life.ltv)} ÷ CAC {ui.money(cac)} (CAC of this period)"
@@ -102,10 +104,10 @@ def kpi_rows(db: Database, values: pd.DataFrame, index: int, targets: dict[str, 
     change on the previous period, trend, owners, and what to know to judge it."""
     rows = []
     for kpi in KPIS:
-        owner, supporter = objectives.owners(kpi, shares)
-        base = {"stage": objectives.KPI_STAGE[kpi.key], "kpi": kpi.label, "owner": owner,
+        owner, supporter = kpis.owners(kpi, shares)
+        base = {"stage": kpi.stage, "kpi": kpi.label, "owner": owner,
                 "supporting": supporter, "key": kpi.key}
-        why = objectives.missing(db, kpi)
+        why = kpis.missing(db, kpi)
         if why:
             rows.append({**base, "available": False, "note": f"not available: {why}",
                          "status": "No target", "text": "—"})
@@ -139,7 +141,7 @@ def panels(db: Database, values: pd.DataFrame, index: int, targets: dict[str, fl
     st.caption(f"{format.markdown_text(label)}: each bar is a KPI's attainment against its "
                "target (the dashed line is 100%), coloured by where it stands against the "
                "target. Owner and supporting team follow the split on the What-if page.")
-    for stage, title in objectives.STAGES.items():
+    for stage, title in kpis.STAGES.items():
         part = rows[rows.stage == stage]
         drawn = part[part.available & part["attainment"].notna()] if "attainment" in part \
             else part.iloc[0:0]
@@ -154,9 +156,9 @@ def panels(db: Database, values: pd.DataFrame, index: int, targets: dict[str, fl
             notes.append("No target set: " + ", ".join(untargeted))
         if notes:
             st.caption("  \n".join(format.markdown_text(n) for n in notes))
-    order = {stage: i for i, stage in enumerate(objectives.STAGES)}
+    order = {stage: i for i, stage in enumerate(kpis.STAGES)}
     rows = rows.assign(order=rows.stage.map(order)).sort_values("order", kind="stable")
-    table = ui.formatted(rows.assign(stage=rows.stage.map(objectives.STAGES)), {
+    table = ui.formatted(rows.assign(stage=rows.stage.map(kpis.STAGES)), {
         "stage": ("Stage", "text"), "kpi": ("KPI", "text"), "actual": ("Actual", "text"),
         "target": ("Target", "text"), "attainment": ("Attainment", "pct"),
         "status": ("Against target", "text"), "change": ("Change on previous", "text"),
@@ -167,7 +169,7 @@ def panels(db: Database, values: pd.DataFrame, index: int, targets: dict[str, fl
 
 
 def reverse_funnel_section(db: Database, f, p: pd.DataFrame, targets: dict[str, float]) -> None:
-    if objectives.missing(db, objectives.KPI_BY_KEY["revenue_won"]):
+    if kpis.missing(db, kpis.KPI_BY_KEY["revenue_won"]):
         st.info("The reverse funnel needs deals with amounts and close dates.")
         return
     recent = float(p.revenue_won.iloc[-4:].mean()) if len(p) else 0.0
@@ -176,7 +178,7 @@ def reverse_funnel_section(db: Database, f, p: pd.DataFrame, targets: dict[str, 
     target = st.number_input(f"Revenue target for the next period ({unit})",
                              0.0, targets_ui.MAX_TARGET, default, step=10_000.0,
                              key="obj.reverse.target", persist_state="session")
-    table = ui.computed(db, objectives.reverse_funnel, f, target, p)
+    table = ui.computed(db, funnel_plan.reverse_funnel, f, target, p)
     st.caption("Read from the bottom up: the leads marketing must bring so that, at today's "
                "rates, sales can close the target. Rates come from the date range in the "
                "sidebar.")
@@ -195,7 +197,7 @@ def bottleneck_section(db: Database, f) -> None:
                          horizontal=True, key="obj.bottleneck.by", persist_state="session",
                          format_func={"source": "Sources", "segment": "Segments",
                                       "month": "Months"}.get)
-    table = ui.computed(db, objectives.bottlenecks, f, dimension)
+    table = ui.computed(db, funnel_plan.bottlenecks, f, dimension)
     if table.empty:
         st.info("Bottlenecks need leads with stages and at least two groups of 30 or more.")
         return
@@ -219,7 +221,7 @@ def cac_section(db: Database, f) -> None:
     if not db.row_counts.get("spend"):
         st.info("CAC by channel needs a marketing spend file (period, channel, amount).")
         return
-    table = ui.computed(db, metrics.cac_by_channel, f)
+    table = ui.computed(db, objectives.cac_by_channel, f)
     st.caption("Spend on a channel ÷ new customers whose lead came from it. Channels without "
                "spend (organic, referral) have no CAC.")
     ui.table_with_download(ui.formatted(table, {

@@ -13,7 +13,7 @@ import streamlit as st
 
 from handoff import export, format, objectives, state, ui
 from handoff.db import Database
-from handoff.objectives import KPI_BY_KEY, KPIS, Kpi
+from handoff.kpis import KPI_BY_KEY, KPI_BY_LABEL, KPIS, Kpi, missing, owners
 
 MAX_TARGETS_BYTES = 200_000
 MAX_TARGET_ROWS = 200
@@ -83,7 +83,7 @@ def read_targets(name: str, data: bytes) -> tuple[dict[str, float], list[str]] |
     if extra:
         warnings.append(f"ignored column(s): {', '.join(extra)[:80]}")
     at_kpi, at_target = header.index("KPI"), header.index("Target")
-    by_label = {k.label: k.key for k in KPIS}
+    by_label = {name: k.key for name, k in KPI_BY_LABEL.items()}
     out: dict[str, float] = {}
     seen: dict[str, int] = {}
     errors, unknown = [], []
@@ -118,10 +118,10 @@ def targets(db: Database, history: pd.DataFrame, label: str, grain: str,
     """The editable SMART targets table; returns KPI key -> target."""
     defaults = objectives.default_targets(history)
     uploaded: dict[str, float] = state.UPLOADED_TARGETS.get() or {}
-    kpis = [k for k in KPIS if objectives.missing(db, k) is None]
+    kpis = [k for k in KPIS if missing(db, k) is None]
     rows = []
     for k in kpis:
-        owner, supporter = objectives.owners(k, shares)
+        owner, supporter = owners(k, shares)
         value = uploaded.get(k.key, defaults.get(k.key, math.nan))
         rows.append({"KPI": k.label, "Target": value, "Period": label, "Owner": owner,
                      "Supporting": supporter, "Better when": k.better})

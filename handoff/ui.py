@@ -18,10 +18,11 @@ from streamlit import runtime
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from handoff import demo, export, format, metrics, sessions, state
+from handoff import demo, export, format, sessions, state
 from handoff.db import Database
-from handoff.filters import Filters
+from handoff.filters import Filters, filter_options
 from handoff.schema import TABLE_LABELS
+from handoff.summary import Links, Summary, home_summary, lead_deal_links, link_hint
 
 SWEEP_SECONDS = 15.0
 _LOG = get_logger(__name__)
@@ -107,8 +108,8 @@ def filters(db: Database) -> Filters:
         for key in [k for k in st.session_state if str(k).startswith("filters.")]:
             del st.session_state[key]
         state.FILTERS_FOR.set(db.fingerprint)
-    summary: metrics.Summary = computed(db, metrics.home_summary)
-    options: dict[str, list[str]] = computed(db, metrics.filter_options)
+    summary: Summary = computed(db, home_summary)
+    options: dict[str, list[str]] = computed(db, filter_options)
     dated = summary.first_date is not None
     lo = summary.first_date.date() if dated else dt.date(1900, 1, 1)
     hi = summary.last_date.date() if dated else dt.date(2100, 1, 1)
@@ -254,7 +255,7 @@ def guarded(action: Callable[[], object], what: str) -> object | None:
 
 def loaded_overview(db: Database, compact: bool = False) -> None:
     """What is loaded: the files, rows per table, and the dates they span."""
-    summary: metrics.Summary = computed(db, metrics.home_summary)
+    summary: Summary = computed(db, home_summary)
     span = "no dates"
     if summary.first_date is not None and summary.last_date is not None:
         span = f"{summary.first_date:%d %b %Y} to {summary.last_date:%d %b %Y}"
@@ -265,8 +266,8 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
     st.dataframe(pd.DataFrame({"Table": list(counts), "Rows": list(counts.values())}),
                  hide_index=True, width="content")
     if db.row_counts["leads"] and db.row_counts["deals"]:
-        links: metrics.Links = computed(db, metrics.lead_deal_links)
-        hint = metrics.link_hint(links, "lead_id" in db.fields_mapped.get(
+        links: Links = computed(db, lead_deal_links)
+        hint = link_hint(links, "lead_id" in db.fields_mapped.get(
             "deals", db.fields_present.get("deals", frozenset())))
         st.caption(f"Lead ↔ deal link: {links.linked:,} of {links.deals:,} deals point to a "
                    f"loaded lead ({links.with_lead_id:,} carry a lead id).{hint}")
@@ -345,7 +346,7 @@ def _aliases(db: Database) -> dict[str, str]:
     or nothing when names are shown."""
     if not state.ANONYMISE.get():
         return {}
-    owners = computed(db, metrics.filter_options).get("owner", [])
+    owners = computed(db, filter_options).get("owner", [])
     return {name: f"Rep {i}" for i, name in enumerate(owners, start=1)}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from handoff import auth, workspace_versions, workspaces
+from handoff import auth, format, workspace_versions, workspaces
 from handoff.workspace_store import Workspace, WorkspaceError
 
 PARAM = "workspace"
@@ -57,8 +57,10 @@ def session_access(email: str) -> Access:
     except WorkspaceError as e:
         _refuse(str(e))
     access = Access(ws, email, role)
-    st.sidebar.caption(f"Workspace **{workspaces.workspace_name(ws, email)}** — you are "
-                       f"{'a' if role == 'viewer' else 'an'} {role}. {current_summary(access)}")
+    name = format.markdown_text(workspaces.workspace_name(ws, email))
+    st.sidebar.caption(f"Workspace **{name}** — you are {'a' if role == 'viewer' else 'an'} "
+                       f"{format.markdown_text(role)}. "
+                       f"{format.markdown_text(current_summary(access))}")
     return access
 
 
@@ -76,5 +78,5 @@ def current_summary(access: Access) -> str:
 
 def _refuse(message: str) -> None:
     st.title("Handoff")
-    st.error(message)
+    st.error(format.markdown_text(message))
     st.stop()

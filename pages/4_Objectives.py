@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from handoff import loyalty_ui, metrics, objectives, objectives_ui, state, targets_ui, ui
+from handoff import loyalty_ui, objectives, objectives_ui, state, targets_ui, ui
+from handoff.summary import home_summary
 
 st.set_page_config(page_title="Objectives · Handoff", page_icon="🏁", layout="wide")
 db = ui.session_database()
@@ -21,7 +22,7 @@ if periods.empty:
                                             if loyalty_ui.available(db) else ""))
     loyalty_ui.headline(db, f)
     st.stop()
-summary = ui.computed(db, metrics.home_summary)
+summary = ui.computed(db, home_summary)
 life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())
 index = objectives_ui.choose_period(periods, grain, summary.last_date)
 label = objectives.period_label(periods.period.iloc[index], grain)

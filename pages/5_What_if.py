@@ -3,7 +3,8 @@ explicit, illustrative projection of what the shift does to the funnel."""
 
 import streamlit as st
 
-from handoff import format, objectives, scenarios_ui, ui, whatif_ui
+from handoff import format, scenarios_ui, ui, whatif_ui
+from handoff.whatif_inputs import baseline_rates_note, whatif_inputs
 
 st.set_page_config(page_title="What-if · Handoff", page_icon="🎚️", layout="wide")
 db = ui.session_database()
@@ -18,12 +19,14 @@ else:
     ui.sidebar(db)
 f = ui.filters(db)
 c1.title("What-if: who is accountable for what?")
-baseline, attainment, quarter = ui.computed(db, objectives.whatif_inputs, f)
+inputs = ui.computed(db, whatif_inputs, f)
+baseline, attainment, quarter = inputs.baseline, inputs.attainment, inputs.quarter
 if baseline is None:
     st.info("The what-if needs dated leads and deals covering at least one quarter.")
     st.stop()
 st.caption(f"An illustrative model, not a forecast: it shows the trade-off on your numbers. "
-           f"Baseline rates and volumes measured over {format.markdown_text(baseline.measured)}; "
+           f"Baseline rates and volumes measured over {format.markdown_text(baseline.measured)}, "
+           f"among them {format.markdown_text(baseline_rates_note(baseline))}; "
            f"scorecards judge {format.markdown_text(quarter)} against default targets.")
 scenario = whatif_ui.controls(workshop)
 whatif_ui.results(baseline, scenario, attainment, quarter, workshop)

@@ -106,13 +106,13 @@ def test_home_summary_matches_pandas_on_maven(maven_db):
 
 
 def test_lead_deal_links_count_only_loaded_leads():
-    from handoff import metrics
+    from handoff import summary
 
     leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3"]})
     deals = pd.DataFrame({"deal_id": ["D1", "D2", "D3", "D4"],
                           "lead_id": ["L1", "L1", "L9", None]})
     db = dbm.build_database({"leads": leads, "deals": deals}, "links")
-    assert metrics.lead_deal_links(db) == metrics.Links(deals=4, with_lead_id=3, linked=2)
+    assert summary.lead_deal_links(db) == summary.Links(deals=4, with_lead_id=3, linked=2)
 
 
 def test_data_too_big_for_a_session_gets_a_message_not_a_duckdb_error():

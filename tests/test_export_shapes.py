@@ -14,15 +14,16 @@ from handoff import (
     close_rates,
     funnel,
     ingest,
+    kpis,
     lead_conversion,
     loyalty,
     mapping,
-    metrics,
     objectives,
     pipeline,
     proposal,
+    summary,
 )
-from handoff.filters import Filters
+from handoff.filters import Filters, filter_options
 from tests.conftest import FIXTURES, fixture_bytes, load_files
 from tests.test_close_rates import wilson
 
@@ -54,7 +55,7 @@ def test_won_deals_referencing_mqls_are_proposed_as_deals_linked_by_lead_id(orde
 def test_won_deals_make_their_leads_customers():
     mqls, won = _csv("funnel_mqls.csv"), _csv("funnel_closed_deals.csv")
     db = load_files("funnel_mqls.csv", "funnel_closed_deals.csv")
-    s = metrics.home_summary(db)
+    s = summary.home_summary(db)
     linked = won.mql_id.isin(mqls.mql_id).sum()
     assert (s.leads, s.mqls, s.deals, s.won, s.lost, s.open_deals) == (
         len(mqls), len(mqls), len(won), len(won), 0, 0)
@@ -68,7 +69,7 @@ def test_won_deals_make_their_leads_customers():
     got = p.set_index("period")[["mqls", "mqls_won"]]
     assert got.loc[expected.index].to_numpy().tolist() == expected.to_numpy().tolist()
     # the won date is the close date: every deal is dated, so Win rate has its column
-    assert objectives.missing(db, objectives.KPI_BY_KEY["win_rate"]) is None
+    assert kpis.missing(db, kpis.KPI_BY_KEY["win_rate"]) is None
 
 
 def test_conversion_by_origin_keeps_unknown_apart_from_blank():
@@ -102,7 +103,7 @@ def test_undated_leads_are_counted_over_all_time():
     raw = _csv("lead_scoring.csv")
     db = load_files("lead_scoring.csv")
     converted = int((raw.Converted == "1").sum())
-    s = metrics.home_summary(db)
+    s = summary.home_summary(db)
     assert (s.leads, s.customers) == (len(raw), converted)
     f = Filters(dt.date(1900, 1, 1), dt.date(2100, 1, 1), all_time=True)
     result = funnel.funnel(db, f, funnel.FunnelRequest())
@@ -163,7 +164,7 @@ def test_zoho_converted_means_sql_and_customers_come_from_won_potentials():
     kept = leads[leads["Lead Status"] != "Junk Lead"]  # mapped to '(not a stage)'
     won_ids = set(potentials.loc[potentials.Stage == "Closed Won", "Potential Id"])
     customers = kept["Converted Deal"].isin(won_ids).sum()
-    s = metrics.home_summary(db)
+    s = summary.home_summary(db)
     assert (s.leads, s.customers) == (len(kept), customers)
     assert s.lead_to_customer == pytest.approx(customers / len(kept))
     flagged = (kept.CONVERTED == "true").mean()
@@ -171,7 +172,7 @@ def test_zoho_converted_means_sql_and_customers_come_from_won_potentials():
     won = potentials[potentials.Stage == "Closed Won"]
     assert s.revenue_won == pytest.approx(won.Amount.map(_zoho_amount).sum())
     assert db.currency == "USD"
-    owners = metrics.filter_options(db)["owner"]
+    owners = filter_options(db)["owner"]
     assert set(potentials["Potential Owner"]) <= set(owners)
 
 
@@ -202,7 +203,7 @@ def test_churn_flag_and_tenure_give_retention_tenure_and_ltv():
     assert life.ltv == pytest.approx(s.ltv) and life.tenure_months == pytest.approx(
         tenure.median())
     for key in ("retention", "tenure", "ltv"):
-        assert objectives.missing(db, objectives.KPI_BY_KEY[key]) is None
+        assert kpis.missing(db, kpis.KPI_BY_KEY[key]) is None
 
 
 def test_tenure_bands_and_retention_by_contract():
@@ -268,19 +269,19 @@ def test_amount_multipliers_negatives_and_currency_reach_the_database():
 def test_a_mapped_close_date_of_open_deals_is_not_called_missing():
     data = "Deal ID,Stage,Close Date\n1,Proposal,2024-05-01\n2,Negotiation,2024-06-01\n"
     db = pipeline.load_files([("open.csv", data.encode())])
-    why = objectives.missing(db, objectives.KPI_BY_KEY["win_rate"])
+    why = kpis.missing(db, kpis.KPI_BY_KEY["win_rate"])
     assert "is mapped" in why and "every deal is open" in why
 
 
 @pytest.mark.parametrize(("links", "mapped", "says"), [
-    (metrics.Links(10, 10, 10), True, ""),
-    (metrics.Links(10, 0, 0), False, "map the deals file's lead"),
-    (metrics.Links(10, 0, 0), True, "is mapped, but no deal has a value"),
-    (metrics.Links(10, 8, 5), True, "3 carry a lead id that is not among the loaded leads "
+    (summary.Links(10, 10, 10), True, ""),
+    (summary.Links(10, 0, 0), False, "map the deals file's lead"),
+    (summary.Links(10, 0, 0), True, "is mapped, but no deal has a value"),
+    (summary.Links(10, 8, 5), True, "3 carry a lead id that is not among the loaded leads "
                                     "(a shorter leads export?) and 2 have no lead id"),
 ])
 def test_the_link_hint_says_what_is_the_case(links, mapped, says):
-    hint = metrics.link_hint(links, mapped)
+    hint = summary.link_hint(links, mapped)
     assert (says in hint) if says else hint == ""
 
 

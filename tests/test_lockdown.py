@@ -13,14 +13,14 @@ from handoff import (
     close_rates,
     funnel,
     funnel_stats,
-    metrics,
     objectives,
     pipeline,
     whatif,
 )
-from handoff.filters import Filters
+from handoff.filters import Filters, filter_options
 from handoff.funnel import FunnelRequest
 from handoff.scenarios_ui import decode, encode
+from handoff.summary import home_summary
 
 CANARY = "CANARY-7f3a-SECRET"
 
@@ -82,7 +82,7 @@ def test_every_input_path_stays_data(hostile_db, canary):
     plain = Filters(dt.date(2000, 1, 1), dt.date(2099, 12, 31), all_time=True)
     outputs = []
     for filters in (f, plain):
-        outputs += [metrics.home_summary(hostile_db), metrics.filter_options(hostile_db),
+        outputs += [home_summary(hostile_db), filter_options(hostile_db),
                     funnel.funnel(hostile_db, filters, FunnelRequest(unit="deals",
                                                                      breakdown="owner")),
                     funnel.records(hostile_db, filters, FunnelRequest(unit="deals"), 1,

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from handoff import objectives
+from handoff import funnel_plan, kpis, objectives
 from handoff.demo import DEMO_DIR, demo_database
 from handoff.filters import Filters
 from tests.conftest import load_files
@@ -104,14 +104,14 @@ def test_default_targets_and_attainment():
     assert targets["leads"] == 138.0  # mean of the last four, 125, × 1.1; three figures
     assert targets["acceptance"] == pytest.approx(0.42)  # 0.40 + 2 points
     assert targets["cac"] == 1010.0  # 1125 × 0.9 = 1012.5 (lower is better); three figures
-    kpi = objectives.KPI_BY_KEY
+    kpi = kpis.KPI_BY_KEY
     assert objectives.attainment(kpi["leads"], 69.0, 138.0) == pytest.approx(0.5)
     assert objectives.attainment(kpi["cac"], 2000.0, 1000.0) == pytest.approx(0.5)
     assert objectives.attainment(kpi["cac"], 2000.0, None) is None
 
 
 def test_reverse_funnel_divides_by_each_rate(demo, quarterly, frames):
-    table = objectives.reverse_funnel(demo, RANGE, 1_000_000, quarterly).set_index("Stage")
+    table = funnel_plan.reverse_funnel(demo, RANGE, 1_000_000, quarterly).set_index("Stage")
     deals, leads = frames["deals"], frames["leads"]
     won = deals[deals.status == "won"]
     closed = deals[deals.status.isin(["won", "lost"])]
@@ -130,7 +130,7 @@ def test_reverse_funnel_divides_by_each_rate(demo, quarterly, frames):
 
 
 def test_bottlenecks_use_the_best_quartile_across_sources(demo, frames):
-    table = objectives.bottlenecks(demo, RANGE, "source")
+    table = funnel_plan.bottlenecks(demo, RANGE, "source")
     leads = frames["leads"]
     rank = leads.stage.map({s: i for i, s in enumerate(
         ["lead", "mql", "sql", "opportunity", "customer", "evangelist"], 1)})
@@ -145,11 +145,11 @@ def test_bottlenecks_use_the_best_quartile_across_sources(demo, frames):
 
 def test_missing_kpis_name_the_file_or_column():
     db = load_files("maven_sales_pipeline_300.csv")
-    kpi = objectives.KPI_BY_KEY
-    assert objectives.missing(db, kpi["leads"]) == "needs a leads / contacts file"
-    assert objectives.missing(db, kpi["margin_won"]) == \
+    kpi = kpis.KPI_BY_KEY
+    assert kpis.missing(db, kpi["leads"]) == "needs a leads / contacts file"
+    assert kpis.missing(db, kpi["margin_won"]) == \
         "needs the 'Margin' column in the deals / opportunities file"
-    assert objectives.missing(db, kpi["revenue_won"]) is None
+    assert kpis.missing(db, kpi["revenue_won"]) is None
 
 
 def test_read_targets_round_trip_and_errors():

@@ -1,4 +1,5 @@
-"""KPI definitions: each returns numbers computed by a query in `queries/` on the session data."""
+"""What is loaded: the headline totals (Home, the sidebar, the Funnel's notes) and how many
+deals can be followed back to their lead (queries/home_summary.sql, lead_deal_links.sql)."""
 
 from __future__ import annotations
 
@@ -80,15 +81,3 @@ def lead_deal_links(db: Database) -> Links:
         return Links(int(row.deals), int(row.with_lead_id), int(row.linked))
 
     return db.fact("lead_deal_links", count)
-
-
-def filter_options(db: Database) -> dict[str, list[str]]:
-    """Values the shared filters offer, most frequent first."""
-    rows = query(db, "filter_options")
-    return {field: group["value"].tolist() for field, group in rows.groupby("field")}
-
-
-def cac_by_channel(db: Database, f) -> pd.DataFrame:
-    """Spend, new customers and CAC per channel over the filter's date range."""
-    params = f.params()
-    return query(db, "cac_by_channel", start=params["start"], end=params["end"])
