@@ -13,7 +13,9 @@ in the catalog, use `python -m handoff.spark_load`).
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 from handoff.db import Database
 
@@ -49,6 +51,19 @@ def settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(engine, remote, env.get("HANDOFF_SPARK_DATABASE", "handoff").strip())
 
 
+def reachable(remote: str, timeout: float = 5.0) -> None:
+    """Fail at once, naming the address, when nothing listens there (the Spark Connect
+    client would retry for minutes before giving up)."""
+    address = urlparse(remote)
+    host, port = address.hostname or "", address.port or 15002
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except OSError as e:
+        raise RuntimeError(f"Spark Connect at {remote} cannot be reached ({e.strerror or e})"
+                           ) from None
+
+
 def default_database(s: Settings | None = None) -> Database:
     """What every session opens on: the demo (DuckDB), or the Spark database (shared by
     every session, never closed by one)."""
@@ -59,6 +74,7 @@ def default_database(s: Settings | None = None) -> Database:
         return demo.demo_database(shared=True)
     from handoff import spark_db
 
+    reachable(s.remote)
     try:
         spark = spark_db.session(s.remote)
     except Exception as e:  # noqa: BLE001 - gRPC and pyspark raise many kinds

@@ -97,11 +97,12 @@ def write_tables(spark: Any, database: str, tables: dict[str, pd.DataFrame],
         frame = canonical_frame(table, frame if frame is not None else pd.DataFrame())
         schema = struct_type(table)
         target = f"{short}.{table}"
-        first = spark.createDataFrame(_records(frame.iloc[:chunk_rows]), schema)
-        first.write.mode("overwrite").saveAsTable(target)
-        for start in range(chunk_rows, len(frame), chunk_rows):
-            part = spark.createDataFrame(_records(frame.iloc[start:start + chunk_rows]), schema)
-            part.write.mode("append").saveAsTable(target)
+        for start in range(0, max(len(frame), 1), chunk_rows):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                part = spark.createDataFrame(_records(frame.iloc[start:start + chunk_rows]),
+                                             schema)
+            part.write.mode("append" if start else "overwrite").saveAsTable(target)
         written[table] = len(frame)
     return written
 
@@ -156,8 +157,8 @@ def spark_database(spark: Any, database: str, name: str | None = None) -> SparkD
         stats = frame.agg(F.count(F.lit(1)).alias("rows"),
                           F.coalesce(F.sum(F.hash(*[F.col(f.name) for f in fields(table)])
                                            .cast("bigint")), F.lit(0)).alias("checksum"),
-                          *[F.count(F.col(f.name)).alias(f.name) for f in fields(table)]
-                          ).toPandas().iloc[0]
+                          *[F.count(F.col(f.name)).alias(f.name) for f in fields(table)])
+        stats = _pandas(stats).iloc[0]
         counts[table] = int(stats["rows"])
         present[table] = frozenset(f.name for f in fields(table) if int(stats[f.name]) > 0)
         digest.update(f"{table}:{counts[table]}:{int(stats['checksum'])};".encode())
@@ -191,6 +192,14 @@ def _plain(value: object) -> object:
 
 def run(db: SparkDatabase, sql: str, params: dict[str, object]) -> pd.DataFrame:
     """One transpiled query on the Spark session; a small aggregate as pandas."""
-    with warnings.catch_warnings():  # pyspark's own pandas-3 deprecation notices, per column
+    return _pandas(db.session.sql(sql, args=bound(params)))
+
+
+def _pandas(frame: Any) -> pd.DataFrame:
+    """A Spark result as pandas, without pyspark's pandas-3 deprecation notices (one per
+    column; the results are checked by the parity test, not by the notices)."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return db.session.sql(sql, args=bound(params)).toPandas()
+        out = frame.toPandas()
+    out.attrs.clear()  # pyspark's plan metrics: not data, and Streamlit cannot serialise them
+    return out

@@ -131,9 +131,13 @@ SPARK_TEST_CONF = {"spark.sql.shuffle.partitions": "1", "spark.sql.adaptive.enab
 
 @pytest.fixture(scope="session")
 def spark_remote(tmp_path_factory):
-    """The address of a Spark Connect server started once for the test session."""
+    """The address of a Spark Connect server started once for the test session (or, while
+    developing, one already running at HANDOFF_TEST_SPARK_REMOTE)."""
     from handoff import spark_server
 
+    if os.environ.get("HANDOFF_TEST_SPARK_REMOTE"):
+        yield os.environ["HANDOFF_TEST_SPARK_REMOTE"]
+        return
     with spark_server.local_server(tmp_path_factory.mktemp("spark")) as url:
         yield url
 
