@@ -1,20 +1,21 @@
 """Each page's queries on DuckDB and on Spark (local mode, through Spark Connect), side by side.
 
-The dataset is the demo company replicated (`company.replicated`, about 98k leads a copy),
+The dataset is the demo company replicated (`company.replicated`, about 19.7k leads a copy),
 loaded into a DuckDB database as an upload is and into a local Spark Connect server
 (`handoff.spark_server`, its own JVM on this machine) as `handoff.spark_load` does, except
 that the big tables reach Spark as Parquet files the local server reads, not over gRPC. Each
 page's queries run as the page runs them on the default (all-time) filters: a first run, then
-the median of three more. Results are checked equal between the engines.
+the median of `--repeat` more. Results are checked equal between the engines.
 
-    .venv/bin/python benchmarks/spark.py                 # 1M leads
-    .venv/bin/python benchmarks/spark.py --copies 10 102 # 1M and 10M leads
+    .venv/bin/python benchmarks/spark.py                  # 1M leads (51 copies)
+    .venv/bin/python benchmarks/spark.py --copies 51 508 # 1M and 10M leads
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import statistics
 import sys
 import tempfile
@@ -70,12 +71,12 @@ def run_all(target, calls) -> list:
     return [db.query(target, name, **params) for name, params in calls]
 
 
-def timed(run) -> tuple[float, float]:
+def timed(run, repeat: int) -> tuple[float, float]:
     first = time.perf_counter()
     run()
     first = time.perf_counter() - first
     again = []
-    for _ in range(3):
+    for _ in range(repeat):
         t = time.perf_counter()
         run()
         again.append(time.perf_counter() - t)
@@ -84,16 +85,18 @@ def timed(run) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, nargs="+", default=[10],
-                        help="demo copies per run (10 ≈ 1M leads, 102 ≈ 10M)")
+    parser.add_argument("--copies", type=int, nargs="+", default=[51],
+                        help="demo copies per run (51 ≈ 1M leads, 508 ≈ 10M)")
     parser.add_argument("--memory", default="8g", help="the Spark driver's memory")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs after the first")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # `kill` stops the server too
     base = demo.demo_tables()
     with tempfile.TemporaryDirectory(prefix="handoff-spark-bench-") as tmp, \
             spark_server.local_server(Path(tmp) / "server", memory=args.memory) as url:
         spark = spark_db.session(url)
         print(f"Spark Connect local server {spark.version}, 2 cores; seconds: first run / "
-              "median of 3 more")
+              f"median of {args.repeat} more")
         for copies in args.copies:
             tables = company.replicated(base, copies)
             f = Filters(dt.date(1900, 1, 1), dt.date(2099, 12, 31), all_time=True)
@@ -108,8 +111,8 @@ def main() -> None:
                   f"DuckDB {duck_load:.1f} s, Spark {spark_load:.1f} s")
             print(f"{'page':<12} {'DuckDB':>15} {'Spark':>15} {'Spark/DuckDB':>13}")
             for page, calls in page_calls(f).items():
-                d_first, d_again = timed(lambda c=calls, d=duck: run_all(d, c))
-                s_first, s_again = timed(lambda c=calls, d=sdb: run_all(d, c))
+                d_first, d_again = timed(lambda c=calls, d=duck: run_all(d, c), args.repeat)
+                s_first, s_again = timed(lambda c=calls, d=sdb: run_all(d, c), args.repeat)
                 same = all(not spark_edge.differences(a, b, False) for a, b in
                            zip(run_all(duck, calls), run_all(sdb, calls), strict=True))
                 print(f"{page:<12} {d_first:6.2f} / {d_again:5.2f} {s_first:6.2f} / "

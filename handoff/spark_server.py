@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,6 +128,8 @@ def main() -> None:
                         help="where the warehouse (the loaded tables) and the log are kept")
     parser.add_argument("--memory", default="4g", help="driver memory, e.g. 4g")
     args = parser.parse_args()
+    # a plain `kill` stops the server too (the with-block's cleanup runs on SystemExit)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with local_server(args.folder, args.port, args.memory) as url:
         print(f"Spark Connect listening at {url} (log: {args.folder}/spark-connect.log); "
               "Ctrl-C stops it", flush=True)

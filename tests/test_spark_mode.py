@@ -86,3 +86,27 @@ def test_an_upload_in_spark_mode_stays_in_the_sessions_duckdb(spark_engines, mon
     assert any("not combined" in n for n in loaded.notes)
     again = spark_db.spark_database(spark.session, "handoff_edge")
     assert again.fingerprint == spark.fingerprint  # the Spark tables are untouched
+
+
+def test_spark_load_puts_files_in_the_catalog_as_an_upload_maps_them(spark_remote, capsys):
+    from handoff import db, spark_load
+    from tests.conftest import FIXTURES, load_files
+
+    name = "maven_sales_pipeline_300.csv"
+    assert spark_load.main(["--remote", spark_remote, "--database", "handoff_files",
+                            str(FIXTURES / name)]) == 0
+    assert "loaded into handoff_files" in capsys.readouterr().out
+    uploaded = load_files(name)
+    spark = spark_db.spark_database(spark_db.session(spark_remote), "handoff_files")
+    try:
+        assert spark.row_counts == uploaded.row_counts
+        assert spark.fields_present == uploaded.fields_present
+        for query in ("home_summary", "filter_options"):
+            assert spark_edge.differences(db.query(uploaded, query),
+                                          db.query(spark, query), True) == []
+    finally:
+        spark.session.stop()
+        uploaded.close()
+    assert spark_load.main(["--remote", spark_remote, "--database", "x; drop",
+                            str(FIXTURES / name)]) == 1
+    assert "not a Spark database name" in capsys.readouterr().err
