@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SPARK_VENV := .venv-spark
+# Inside .venv: `make clean`, .gitignore and ruff's exclusion of .venv cover it too.
+SPARK_VENV := $(VENV)/spark
 PORT ?= 8501
 
 .PHONY: run test lint bench demo-data clean spark-server

@@ -1,7 +1,7 @@
 """A local Spark Connect server, for the parity tests, the benchmark and trying Spark mode.
 
-The server is the full `pyspark` package (the JVM jars) in its own virtualenv, `.venv-spark`
-(made by `make .venv-spark/.installed`): the app's virtualenv holds only the thin
+The server is the full `pyspark` package (the JVM jars) in its own virtualenv, `.venv/spark`
+(made by `make .venv/spark/.installed`): the app's virtualenv holds only the thin
 `pyspark-client`, and the two packages install the same `pyspark` module, so they cannot
 share one. It listens on 127.0.0.1 only.
 
@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPARK_VENV = Path(os.environ.get("HANDOFF_SPARK_VENV", ROOT / ".venv-spark"))
+SPARK_VENV = Path(os.environ.get("HANDOFF_SPARK_VENV", ROOT / ".venv" / "spark"))
 CONNECT_SERVER = "org.apache.spark.sql.connect.service.SparkConnectServer"
 # Spark logs every task at INFO; warnings and errors are what a reader of the log needs.
 LOG4J = """rootLogger.level = warn
@@ -41,7 +41,7 @@ def spark_home() -> Path:
     found = sorted(SPARK_VENV.glob("lib/python*/site-packages/pyspark/bin/spark-submit"))
     if not found:
         raise FileNotFoundError(
-            f"no Spark server in {SPARK_VENV}: run `make .venv-spark/.installed` (it installs "
+            f"no Spark server in {SPARK_VENV}: run `make .venv/spark/.installed` (it installs "
             "the full pyspark package there; Java 17 or later must be on the PATH)")
     return found[-1].parent.parent
 
