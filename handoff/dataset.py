@@ -77,6 +77,13 @@ def prepared(pending: list[Pending], current: Database | None = None,
     sources = [Source(p.file_name, p.mapping.table, len(p.frame), p.mapping.preset)
                for p in pending]
     mapped = mapped_fields(pending)
+    notes: list[str] = []
+    if keep_current and current is not None and current.engine != "duckdb":
+        # Spark tables may hold tens of millions of rows: they are never copied into a
+        # session's DuckDB database. The upload is loaded on its own.
+        notes.append("The Spark tables were not combined with these files: uploads are "
+                     "loaded into this session's DuckDB database on their own.")
+        keep_current = False
     if keep_current and current is not None:
         for table, rows in current.row_counts.items():
             if rows and table not in tables:
@@ -84,8 +91,8 @@ def prepared(pending: list[Pending], current: Database | None = None,
                 sources += [s for s in current.sources if s.table == table]
                 mapped[table] = current.fields_mapped.get(
                     table, current.fields_present.get(table, frozenset()))
-    notes = [f"{n:,} {t} repeated across the files were counted once (the first file's row "
-             "kept)." for t, n in repeated.items()]
+    notes += [f"{n:,} {t} repeated across the files were counted once (the first file's row "
+              "kept)." for t, n in repeated.items()]
     if "leads" in tables and "deals" in tables:
         tables["deals"], linked = deals_linked_by_leads(tables["leads"], tables["deals"])
         if linked:

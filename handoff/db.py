@@ -66,6 +66,7 @@ class Database:
     shared: bool = False  # the demo: one database for every session, never closed by one
     # fields a column was mapped to (fields_present holds those that have values)
     fields_mapped: dict[str, frozenset[str]] = field(default_factory=dict)
+    engine: str = "duckdb"  # or "spark": a spark_db.SparkDatabase, queried over Spark Connect
     _life: _Life = field(default_factory=_Life, repr=False, compare=False)
 
     @property
@@ -322,6 +323,17 @@ def _split_header(text: str) -> tuple[str, str]:
     return "".join(lines[:n]), "".join(lines[n:])
 
 
+def table_frames(db: Database) -> dict[str, pd.DataFrame]:
+    """Every canonical table of a DuckDB database with rows, whole (to copy it elsewhere,
+    as `spark_load` does; never for a page: pages get aggregates)."""
+    out = {}
+    for table in TABLES:  # identifiers from the schema's allow-list
+        if db.row_counts.get(table):
+            with db.connection.cursor() as cur:
+                out[table] = cur.execute(f'select * from "{table}"').df()
+    return out
+
+
 def query_names() -> list[str]:
     return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
 
@@ -339,6 +351,12 @@ def declared_params(name: str) -> set[str]:
 
 
 def query(db: Database, name: str, **params: object) -> pd.DataFrame:
-    """Run queries/<name>.sql on this session's database; results are small aggregates."""
+    """Run queries/<name>.sql on this session's database; results are small aggregates.
+    The one path every query takes, on either engine: DuckDB runs the file's SQL, Spark the
+    same SQL transpiled (handoff/spark_sql.py)."""
+    if db.engine == "spark":
+        from handoff import spark_db, spark_sql  # only Spark mode needs pyspark and sqlglot
+
+        return spark_db.run(db, spark_sql.spark_text(name), params)  # type: ignore[arg-type]
     with db.connection.cursor() as cur:  # a cursor per query: safe across threads
         return cur.execute(sql_text(name), params).df()

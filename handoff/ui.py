@@ -18,7 +18,7 @@ from streamlit import runtime
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from handoff import demo, export, format, sessions, state
+from handoff import demo, engine, export, format, sessions, state
 from handoff.db import Database
 from handoff.filters import Filters, filter_options
 from handoff.schema import TABLE_LABELS
@@ -30,9 +30,21 @@ _LOG = get_logger(__name__)
 
 @st.cache_resource(show_spinner=False)
 def _demo_database() -> Database:
-    """One demo database for the whole process: immutable, and nobody's upload is in it, so
-    a room of people opening the app costs one copy of it, not one each."""
-    return demo.demo_database(shared=True)
+    """One default database for the whole process: immutable, and nobody's upload is in it,
+    so a room of people opening the app costs one copy of it, not one each. The demo, or in
+    Spark mode (HANDOFF_ENGINE=spark) the Spark tables (see handoff/engine.py)."""
+    return engine.default_database()
+
+
+def _default_database() -> Database:
+    """The default database; if Spark cannot be reached, the demo, with the reason shown."""
+    try:
+        return _demo_database()
+    except (RuntimeError, ValueError) as e:
+        st.error(format.markdown_text(f"{e}. Showing the demo (DuckDB) instead; check "
+                                      "HANDOFF_SPARK_REMOTE and HANDOFF_SPARK_DATABASE, then "
+                                      "reload."))
+        return demo.demo_database(shared=False)
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,7 +69,7 @@ def session_database() -> Database:
                    "demo. Load your files again on the Data page.")
         db = None
     if db is None:
-        db = _demo_database()
+        db = _default_database()
         state.DATABASE.set(db)
     return db
 
@@ -261,6 +273,9 @@ def loaded_overview(db: Database, compact: bool = False) -> None:
         span = f"{summary.first_date:%d %b %Y} to {summary.last_date:%d %b %Y}"
     st.markdown(f"**Loaded:** {format.markdown_text(db.name)} — {span}")
     if compact:
+        s = engine.settings()
+        if s.engine == "spark":  # the Data page: say where an upload goes
+            st.info(format.markdown_text(engine.UPLOADS_IN_SPARK_MODE.format(where=s.where)))
         return
     counts = {TABLE_LABELS[t]: f"{n:,}" for t, n in db.row_counts.items() if n}
     st.dataframe(pd.DataFrame({"Table": list(counts), "Rows": list(counts.values())}),

@@ -4,7 +4,7 @@
 -- params: $width (integer), $segments (text[])
 -- uses: customer_months
 select
-    cast(floor(months / cast($width as integer)) * cast($width as integer) as integer)
+    cast(floor(months / nullif(cast($width as integer), 0)) * cast($width as integer) as integer)
         as months_from,
     count(*) as customers,
     count(*) filter (where has_churned) as churned

@@ -130,3 +130,53 @@ def page(browser):
 # Workspaces made by tests (and by the apps they start) live in a temporary data directory,
 # never in the project's .handoff-data/.
 os.environ.setdefault("HANDOFF_DATA_DIR", tempfile.mkdtemp(prefix="handoff-test-data-"))
+
+# --- a local Spark Connect server for the parity tests ---------------------------------------
+
+SPARK_PARITY: dict[str, bool] = {}  # query name → identical on DuckDB and Spark
+# Tiny data: one shuffle partition and no adaptive re-planning make each query's many small
+# stages cheaper. Speed only: the parity test checks the numbers whatever these are.
+SPARK_TEST_CONF = {"spark.sql.shuffle.partitions": "1", "spark.sql.adaptive.enabled": "false"}
+
+
+@pytest.fixture(scope="session")
+def spark_remote(tmp_path_factory):
+    """The address of a Spark Connect server started once for the test session (or, while
+    developing, one already running at HANDOFF_TEST_SPARK_REMOTE)."""
+    from handoff import spark_server
+
+    if os.environ.get("HANDOFF_TEST_SPARK_REMOTE"):
+        yield os.environ["HANDOFF_TEST_SPARK_REMOTE"]
+        return
+    with spark_server.local_server(tmp_path_factory.mktemp("spark")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def spark_session(spark_remote):
+    from handoff import spark_db
+
+    session = spark_db.session(spark_remote, SPARK_TEST_CONF)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_engines(spark_session):
+    """The edge-case data (tests/spark_edge.py) loaded into DuckDB and into Spark."""
+    import spark_edge
+
+    from handoff import db, spark_db
+
+    tables = spark_edge.edge_tables()
+    duck = db.build_database(tables, "edge cases")
+    written = spark_db.write_tables(spark_session, "handoff_edge", tables)
+    assert written == {t: len(tables.get(t, ())) for t in written}
+    return duck, spark_db.spark_database(spark_session, "handoff_edge")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SPARK_PARITY:
+        same = sum(SPARK_PARITY.values())
+        terminalreporter.write_line(
+            f"spark parity: {same} of {len(SPARK_PARITY)} queries identical")
