@@ -202,25 +202,30 @@ def calls() -> list[tuple[str, dict[str, object]]]:
                                      "include_undated": undated} for b, u, w in
                                     (("none", "leads", 0), ("source", "accounts", 7),
                                      ("segment", "leads", 7), ("owner", "accounts", 0))],
-            "funnel_deals": [{**p, "breakdown": b, "lost_after": n, "include_undated": undated}
+            "funnel_deals": [{**p, "by": b, "definition": "cohort", "sales_sources": [],
+                              "lost_after": n, "include_undated": undated}
                              for b, n in (("none", 0), ("product", 2), ("segment", 9))],
-            "funnel_articles": [{**p, "breakdown": b, "include_undated": undated}
+            "funnel_articles": [{**p, "breakdown": b, "unit": "leads",
+                                 "include_undated": undated}
                                 for b in ("none", "source", "segment")],
             "funnel_step_days": [dict(p)],
-            "funnel_records_deals": [{**p, "lost_after": 0, "include_undated": undated,
+            "funnel_records_deals": [{**p, "by": "none", "definition": "cohort",
+                                      "sales_sources": [], "lost_after": 0,
+                                      "include_undated": undated,
                                       "position": n, "which": w, "limit": 25}
                                      for w, n in (("reached", 3), ("dropped", 1),
                                                   ("dropped", 2))],
-            "funnel_records_leads": [{**p, "include_undated": undated, "position": n,
-                                      "which": w, "limit": 25}
+            "funnel_records_leads": [{**p, "include_undated": undated, "breakdown": "none",
+                                      "unit": "leads", "position": n, "which": w, "limit": 25}
                                      for w, n in (("reached", 4), ("dropped", 2),
                                                   ("dropped", 3))],
             "time_to_convert": [{**p, "from_position": a, "to_position": b}
                                 for a, b in ((1, 2), (2, 5), (4, 6))],
             "funnel_cohort_trend": [dict(p)],
             "new_customers_by_segment": [dict(p)],
-            "lead_conversion": [{**p, "by": by, "position": 5, "include_undated": undated}
-                                for by in ("source", "origin", "none")],
+            "lead_conversion": [{**p, "breakdown": b, "unit": "leads", "position": 5,
+                                 "include_undated": undated}
+                                for b in ("source", "origin", "none")],
             "kpi_periods": [{**p, "grain": g, "sales_sources": ["Outbound"], "sla_hours": 24.0}
                             for g in ("month", "quarter", "year")],
         }

@@ -42,6 +42,14 @@ def test_every_query_file_is_called():
     assert {name for name, _ in spark_edge.calls()} == set(db.query_names())
 
 
+def test_every_call_binds_what_its_query_declares():
+    """A query's parameters change with the pages: a call that binds a stale set would make
+    both engines fail alike and be counted identical."""
+    wrong = {name: sorted(set(params) ^ db.declared_params(name))
+             for name, params in spark_edge.calls() if set(params) != db.declared_params(name)}
+    assert wrong == {}
+
+
 @pytest.mark.parametrize("name", db.query_names())
 def test_query_gives_the_same_result_on_spark(parity, name):
     assert parity[name] == [], "\n".join(parity[name][:5])
