@@ -54,6 +54,7 @@ SHOWN: Slot[Database] = Slot("data.shown")  # the workspace database (or demo) t
 FLASH: Slot[str] = Slot("data.flash")  # the message of the last load, shown once
 PRESETS: Slot[dict] = Slot("data.saved_presets")  # mapping presets saved or uploaded, by name
 FILE_WORK: Slot[dict] = Slot("data.file_work")  # per uploaded file: its read, proposal, mapping
+VERSIONS_MESSAGE: Slot[tuple[str, str]] = Slot("data.versions_message")  # (kind, text)
 
 # --- the sidebar ----------------------------------------------------------------------------
 FILTERS: Slot[Filters] = Slot("filters.current")  # the last filters drawn (exports say them)

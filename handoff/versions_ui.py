@@ -9,9 +9,11 @@ shows it. A viewer gets a sentence saying who can load instead of the button. A 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import streamlit as st
 
-from handoff import dataset, format, state, workspace_versions, workspaces
+from handoff import dataset, format, state, ui, workspace_versions, workspaces
 from handoff.db import Database
 from handoff.pipeline import Unloadable
 from handoff.schema import TABLE_LABELS
@@ -84,3 +86,44 @@ def who_can_load(access: Access) -> str:
     except WorkspaceError:
         people = []
     return ", ".join(people) or "its owners and editors"
+
+
+def versions_section(access: Access) -> None:
+    """Every version of the workspace, newest first (number, files, who, when), and a button
+    per earlier version to make it current again for everyone (owners and editors)."""
+    try:
+        listed = workspace_versions.versions(access.workspace, access.email)
+    except WorkspaceError as e:
+        st.error(format.markdown_text(str(e)))
+        return
+    st.subheader("Versions")
+    if not listed:
+        st.caption("Nothing loaded in this workspace yet: every page shows the demo, "
+                   "read-only. The first load becomes version 1.")
+        return
+    ui.message(state.VERSIONS_MESSAGE.pop())
+    for v in listed:
+        c1, c2 = st.columns([5, 1])
+        files = "; ".join(f"{s.file_name} → {TABLE_LABELS[s.table].lower()} ({s.rows:,} rows)"
+                          for s in v.sources)
+        status = "— current" if v.current else ("— damaged: " + (v.problem or "")
+                                                if v.status == "damaged" else "")
+        c1.markdown(f"**Version {v.number}** {format.markdown_text(status)}  \n"
+                    f"{format.markdown_text(files)}  \n"
+                    f"Loaded by {format.markdown_text(v.loaded_by)} on "
+                    f"{datetime.fromisoformat(v.loaded_at):%Y-%m-%d %H:%M} UTC")
+        if not v.current and access.can_load:
+            c2.button("Restore", key=f"data.restore.{v.id}", on_click=_restore,
+                      args=(access, v.id, v.number),
+                      help="Make this version current again for every member (nothing is "
+                           "deleted: the versions after it stay listed).")
+
+
+def _restore(access: Access, version_id: str, number: int) -> None:
+    try:
+        workspace_versions.restore_version(access.workspace, access.email, version_id)
+    except WorkspaceError as e:
+        state.VERSIONS_MESSAGE.set(("error", str(e)))
+        return
+    state.VERSIONS_MESSAGE.set(("success", f"Version {number} is current again, for every "
+                                           "member of the workspace."))

@@ -24,3 +24,4 @@ versions_ui.load_controls(access, db, pending, left_out)
 
 with st.expander("Mapping presets"):
     mapping_ui.preset_upload()
+versions_ui.versions_section(access)
