@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
+from handoff.format import WORD_JOINER
 from tests.conftest import FIXTURES, running_app
 from tests.test_auth_browser import ALICE, BOB, CAROL, _signed_in, signed_in_app  # noqa: F401
 from tests.test_browser import _metric, _uploaded, _wait_idle
@@ -98,8 +99,9 @@ def test_signed_in_a_member_s_load_is_what_a_viewer_sees_and_only_members_see(
     _wait_idle(carol)
     carol.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
         FIXTURES / MAVEN)
+    alice_shown = re.escape(ALICE).replace("@", f"@{WORD_JOINER}?")  # not made a link
     expect(carol.get_by_text(re.compile(r"You are a viewer of this workspace: "
-                                        f"{re.escape(ALICE)} can load data"))).to_be_visible(
+                                        f"{alice_shown} can load data"))).to_be_visible(
         timeout=60_000)
     expect(carol.get_by_role("button", name=re.compile(r"^Load "))).to_have_count(0)
     expect(carol.get_by_role("button", name="Restore")).to_have_count(0)
