@@ -16,7 +16,13 @@ from playwright.sync_api import expect
 
 from handoff.format import WORD_JOINER
 from tests.conftest import FIXTURES, running_app
-from tests.test_auth_browser import ALICE, BOB, CAROL, _signed_in, signed_in_app  # noqa: F401
+from tests.test_auth_browser import (
+    ALICE,
+    BOB,
+    _shown,
+    _signed_in,
+    signed_in_app,  # noqa: F401 - the fixture, shared
+)
 from tests.test_browser import _metric, _uploaded, _wait_idle
 
 pytestmark = pytest.mark.browser
@@ -110,12 +116,11 @@ def test_signed_in_a_member_s_load_is_what_a_viewer_sees_and_only_members_see(
     for path in ("Funnel", "Data", "Close_rates"):
         bob.goto(f"{url}/{path}?workspace=team")  # a member's link, opened by a stranger
         _wait_idle(bob)
-        expect(bob.get_by_text(f"{BOB} is not a member of workspace 'team', so nothing of "
-                               "it is shown.")).to_be_visible()
+        expect(bob.get_by_text(f"{_shown(BOB)} is not a member of workspace 'team', so "
+                               "nothing of it is shown.")).to_be_visible()
         expect(bob.get_by_test_id("stMetric")).to_have_count(0)
         expect(bob.get_by_text(SF)).to_have_count(0)
         expect(bob.get_by_text("Revenue team")).to_have_count(0)
     for page in (alice, carol, bob):
         assert page.locator('[data-testid="stException"]').count() == 0
         page.context.close()
-    assert CAROL  # the viewer named in the fixture
