@@ -108,10 +108,10 @@ def versions_section(access: Access) -> None:
                           for s in v.sources)
         status = "— current" if v.current else ("— damaged: " + (v.problem or "")
                                                 if v.status == "damaged" else "")
-        c1.markdown(f"**Version {v.number}** {format.markdown_text(status)}  \n"
+        c1.markdown(f"**Version {format.count(v.number)}** {format.markdown_text(status)}  \n"
                     f"{format.markdown_text(files)}  \n"
                     f"Loaded by {format.markdown_text(v.loaded_by)} on "
-                    f"{datetime.fromisoformat(v.loaded_at):%Y-%m-%d %H:%M} UTC")
+                    f"{format.markdown_text(_when(v.loaded_at))}")
         if not v.current and access.can_load:
             c2.button("Restore", key=f"data.restore.{v.id}", on_click=_restore,
                       args=(access, v.id, v.number),
@@ -127,3 +127,7 @@ def _restore(access: Access, version_id: str, number: int) -> None:
         return
     state.VERSIONS_MESSAGE.set(("success", f"Version {number} is current again, for every "
                                            "member of the workspace."))
+
+
+def _when(loaded_at: str) -> str:
+    return f"{datetime.fromisoformat(loaded_at):%Y-%m-%d %H:%M} UTC"
