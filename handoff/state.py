@@ -43,9 +43,6 @@ class Slot(Generic[T]):
             state[self.key] = make()
         return state[self.key]
 
-    def present(self) -> bool:
-        return self.key in st.session_state
-
 
 # --- what is loaded ------------------------------------------------------------------------
 DATABASE: Slot[Database] = Slot("data.db")  # this session's upload (none: the demo)
