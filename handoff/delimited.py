@@ -7,10 +7,14 @@ import csv
 import io
 import itertools
 import re
+import tempfile
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
+from handoff import db
 from handoff.decoding import (
     decode_text,
     delimiter_name,
@@ -42,9 +46,9 @@ def read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawTa
     notes = [f"Read as text: {encoding}, separator {delimiter_name(delimiter)}."]
     warnings: list[str] = []
     rejected: list[RejectedRow] = []
-    fast = _fast_table(text, delimiter, quote)
-    if fast is not None:  # a clean file: the exact reader would give the same rows
-        header, frame = fast
+    fast = _engine_table(name, data, text, encoding, delimiter, quote)
+    if fast is not None:  # DuckDB read it, and provably as the exact reader would
+        header, frame, rejected, lines = fast
         if all(_looks_numeric(h) for h in header if h.strip()):
             warnings.append(f"The first line ({', '.join(header[:4])}…) looks like data, not "
                             "column names: it was used as the header. Add a header line if "
@@ -52,8 +56,8 @@ def read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawTa
         _, frame = named_frame(name, header, frame, warnings)
         if progress:
             progress(1.0)
-        return RawTable(name, frame.astype("string"), "csv", "", notes=notes,
-                        warnings=warnings)
+        return RawTable(name, frame.astype("string"), "csv", "", rejected=rejected,
+                        notes=notes, warnings=warnings, lines=lines)
     all_rows, starts, multiline = _parse_rows(name, text, delimiter, quote, progress)
     first = next((i for i, row in enumerate(all_rows) if any(c.strip() for c in row)), None)
     if first is None:
@@ -120,42 +124,67 @@ def read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawTa
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_WIDTH_ERRORS = ("MISSING COLUMNS", "TOO MANY COLUMNS")
 
 
-def _fast_table(text: str, delimiter: str, quote: str) -> tuple[list[str], object] | None:
-    """Header and rows by pandas' C parser, or None when the file needs the exact reader.
+def physical_lines(text: str) -> int:
+    """Lines in the text as the exact reader counts them (CRLF, LF or a lone CR end one)."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + (0 if text.endswith(("\n", "\r")) else 1)
 
-    Taken only when it provably matches the exact reader: no quote character (so a row's
-    width is its count of separators, and every row is one line: line numbers are row + 2),
-    every line as wide as the header (pandas pads short rows silently), no blank lines, no
-    cell over the size limit, no footer.
+
+def _engine_table(name: str, data: bytes, text: str, encoding: str, delimiter: str,
+                  quote: str) -> tuple[list[str], pd.DataFrame, list[RejectedRow],
+                                       list[int] | None] | None:
+    """Header, rows, rejected rows and row lines as DuckDB's CSV reader gives them, or None
+    when the file needs the exact reader.
+
+    Taken only when it provably matches the exact reader: every record is one physical line
+    (records read + rejected = lines in the file, so a record number is a line number and no
+    quoted cell holds a line break), a filled header on line 1, no blank row, no cell over the
+    size limit, no footer, and every row DuckDB refused is refused for its width alone, which
+    Python's csv module confirms on the row's own text.
     """
-    if quote in text:
-        return None  # quoted cells may hold separators or line breaks: read exactly
-    lines = pd.Series(_LINE_BREAK.split(text.rstrip("\r\n")))
-    if len(lines) < 2 or not lines.iloc[0].strip() or lines.str.len().max() > MAX_FIELD_CHARS:
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                            quotechar=quote, doublequote=True, strict=False), None)
+    if not first or not any(c.strip() for c in first) or len(first) > MAX_COLUMNS:
         return None
-    separators = lines.str.count(re.escape(delimiter))
-    if separators.iloc[0] == 0 or (separators != separators.iloc[0]).any():
-        return None  # a short, long or blank row: the exact reader reports it by line
-    breaks = len(_LINE_BREAK.findall(text))
-    physical = breaks + (0 if text.endswith(("\n", "\r")) else 1)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, quotechar=quote, header=None,
-                            dtype=str, na_filter=False, keep_default_na=False,
-                            skip_blank_lines=False, engine="c")
-    except (pd.errors.ParserError, ValueError, csv.Error):
+    width, physical = len(first), physical_lines(text)
+    with tempfile.TemporaryDirectory(prefix="handoff-read-") as folder:
+        path = Path(folder) / "upload.csv"
+        path.write_bytes(data if encoding == "UTF-8" else text.encode("utf-8"))
+        try:
+            read = db.read_csv_cells(str(path), width, delimiter, quote)
+        except duckdb.Error:
+            return None  # e.g. a line over DuckDB's limit: the exact reader says which
+    cells = read.cells
+    if (cells.num_rows + len(read.rejects) != physical or read.blank
+            or read.longest > MAX_FIELD_CHARS or cells.num_rows < 2
+            or any(t not in _WIDTH_ERRORS for _, t, _ in read.rejects)
+            or (read.rejects and read.rejects[-1][0] == physical)):
         return None
-    if len(frame) != physical or len(frame) < 2 or frame.isna().to_numpy().any():
+    header = [str(v) for v in cells.slice(0, 1).to_pylist()[0].values()]
+    if header != first:
         return None
-    last = [c for c in frame.iloc[-1].tolist() if c.strip()]
-    if last and _FOOTER.match(last[0]):
+    last = [str(v) for v in cells.slice(cells.num_rows - 1).to_pylist()[0].values()]
+    filled = [c for c in last if c.strip()]
+    if filled and len(filled) <= max(3, width // 2) and _FOOTER.match(filled[0]):
         return None
-    header = [str(h) for h in frame.iloc[0].tolist()]
-    body = frame.iloc[1:].reset_index(drop=True)
-    if (body == "").all(axis=1).any():
-        return None  # blank lines: the exact reader counts and reports them
-    return header, body
+    rejected = []
+    for line, _, raw in read.rejects:
+        row = next(csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter,
+                              quotechar=quote, doublequote=True, strict=False), [])
+        if len(row) == width or not any(c.strip() for c in row) or (
+                len(row) > width and not any(c.strip() for c in row[width:])):
+            return None  # blank, or only empty cells beyond the header: the exact reader's
+        rejected.append(RejectedRow(line, f"has {len(row)} values; the header (line 1) has "
+                                    f"{width} columns", delimiter.join(row)[:200]))
+    frame = cells.slice(1).to_pandas(types_mapper=lambda t: pd.StringDtype())
+    lines = None
+    if rejected:
+        lines = np.setdiff1d(np.arange(2, physical + 1),
+                             np.array([r.line for r in rejected])).tolist()
+    return header, frame, rejected, lines
 
 
 def _parse_rows(name: str, text: str, delimiter: str, quote: str,
