@@ -120,8 +120,9 @@ def undated_notes(db: Database, f: Filters, req: FunnelRequest) -> list[str]:
 
 
 def deal_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
-    raw = query(db, "funnel_deals", **f.params(), breakdown=req.breakdown,
-                lost_after=int(req.lost_after or 0), include_undated=f.all_time)
+    raw = query(db, "funnel_deals", **f.params(), by=req.breakdown, definition="cohort",
+                sales_sources=[], lost_after=int(req.lost_after or 0),
+                include_undated=f.all_time)
     order = raw.drop_duplicates("position").sort_values("position")
     open_stages = max(len(order) - 1, 0)
     lost_after = min(req.lost_after or open_stages, open_stages)
@@ -144,7 +145,7 @@ def deal_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
 def article_funnel(db: Database, f: Filters, breakdown: str = "none") -> Funnel:
     """The five funnel stages for leads created in the period, optionally per group.
     Awareness (visits) can be split by source only: visits have a channel, not a segment."""
-    raw = query(db, "funnel_articles", **f.params(), breakdown=breakdown,
+    raw = query(db, "funnel_articles", **f.params(), breakdown=breakdown, unit="leads",
                 include_undated=f.all_time)
     if raw.empty:
         raw = pd.DataFrame({"grp": ["All"], "awareness": [0], "awareness_rows": [0],
@@ -256,9 +257,10 @@ def records(db: Database, f: Filters, req: FunnelRequest, position: int, which: 
             limit: int = 50_000) -> pd.DataFrame:
     """Drill-down: the leads or deals that reached a stage, or stopped at it."""
     if req.unit == "deals":
-        return query(db, "funnel_records_deals", **f.params(), lost_after=int(req.lost_after or 0),
+        return query(db, "funnel_records_deals", **f.params(), by="none", definition="cohort",
+                     sales_sources=[], lost_after=int(req.lost_after or 0),
                      include_undated=f.all_time, position=int(position), which=which,
                      limit=int(limit))
     return query(db, "funnel_records_leads", **f.params(), include_undated=f.all_time,
-                 position=int(position),
+                 breakdown="none", unit="leads", position=int(position),
                  which=which, limit=int(limit))

@@ -33,7 +33,7 @@ def lead_conversion(db: Database, f: Filters, by: str = "source",
     Wilson interval, a small-sample flag and a rank by the interval's lower end."""
     if by not in GROUPS or to not in LEAD_STAGES:
         raise ValueError(f"unknown grouping {by!r} or stage {to!r}")
-    rows = query(db, "lead_conversion", **f.params(), by=by,
+    rows = query(db, "lead_conversion", **f.params(), breakdown=by, unit="leads",
                  position=LEAD_STAGE_RANK[to], include_undated=f.all_time)
     return close_rates.ranked_rates(rows)
 

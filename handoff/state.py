@@ -44,9 +44,6 @@ class Slot(Generic[T]):
             state[self.key] = make()
         return state[self.key]
 
-    def present(self) -> bool:
-        return self.key in st.session_state
-
 
 # --- whose workspace is shown, and what is loaded in it ------------------------------------
 ACCESS: Slot[Access] = Slot("data.access")  # the workspace and role, set by the gate each run

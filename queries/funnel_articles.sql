@@ -3,19 +3,11 @@
 -- consideration (leads), sale (customers), loyalty (customers still active (not churned, by
 -- flag or date) or renewed) and advocacy (evangelists, or customers who referred someone).
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
---   $owners (text[]), $breakdown (text: none, source, segment, owner),
+--   $owners (text[]), $breakdown (text: none, source, segment, owner), $unit (text: leads),
 --   $include_undated (boolean: the all-time view also counts leads without a created date)
 -- uses: cohort_leads
 with cohort as (
-    select
-        lead_id,
-        stage_rank,
-        case $breakdown
-            when 'source' then coalesce(source, '(none)')
-            when 'segment' then coalesce(segment, '(none)')
-            when 'owner' then coalesce(owner, '(none)')
-            else 'All'
-        end as grp
+    select lead_id, stage_rank, grp
     from cohort_leads
 ),
 

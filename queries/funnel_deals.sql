@@ -5,7 +5,8 @@
 -- count only when $include_undated is true (the all-time view). Without any open stage,
 -- the funnel is "All deals" → won.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
---   $owners (text[]), $breakdown (text: none, source, segment, owner, product),
+--   $owners (text[]), $by (text: none, source, segment, owner, product),
+--   $definition (text: cohort), $sales_sources (text[]: unused here),
 --   $lost_after (integer), $include_undated (boolean)
 -- uses: deal_cohort
 with cohort as (
@@ -14,13 +15,7 @@ with cohort as (
         margin,
         status,
         reached,
-        case $breakdown
-            when 'source' then coalesce(source, '(none)')
-            when 'segment' then coalesce(segment, '(none)')
-            when 'owner' then coalesce(owner, '(none)')
-            when 'product' then coalesce(product, '(none)')
-            else 'All'
-        end as grp
+        grp
     from cohort_deals
 ),
 

@@ -10,13 +10,8 @@
 with cohort as (
     select
         lead_id,
-        case $unit when 'accounts' then coalesce(account, lead_id) else lead_id end as entity,
-        case $breakdown
-            when 'source' then coalesce(source, '(none)')
-            when 'segment' then coalesce(segment, '(none)')
-            when 'owner' then coalesce(owner, '(none)')
-            else 'All'
-        end as grp,
+        entity,
+        grp,
         stage_rank,
         coalesce(lead_at, created_at) as at_1,
         mql_at as at_2,

@@ -3,23 +3,18 @@
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $breakdown (text: none, source, segment, owner),
 --   $unit (text: leads, accounts)
--- uses: chosen_leads
+-- uses: grouped_leads
 with base as (
     select
-        case $unit when 'accounts' then coalesce(account, lead_id) else lead_id end as entity,
-        case $breakdown
-            when 'source' then coalesce(source, '(none)')
-            when 'segment' then coalesce(segment, '(none)')
-            when 'owner' then coalesce(owner, '(none)')
-            else 'All'
-        end as grp,
+        entity,
+        grp,
         coalesce(lead_at, created_at) as at_1,
         mql_at,
         sql_at,
         opportunity_at,
         customer_at,
         evangelist_at
-    from chosen_leads
+    from grouped_leads
 ),
 
 events as (

@@ -3,7 +3,8 @@
 -- Same cohort and stage rules as funnel_deals.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $lost_after (integer), $include_undated (boolean), $position (integer),
---   $which (text: reached, dropped), $limit (integer)
+--   $which (text: reached, dropped), $limit (integer), $by (text: none),
+--   $definition (text: cohort), $sales_sources (text[]: unused here)
 -- uses: deal_cohort
 select
     deal_id, lead_id, account, created_at, closed_at, stage, status, amount, margin, owner,

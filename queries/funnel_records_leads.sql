@@ -3,7 +3,8 @@
 -- Same cohort and stage rules as funnel_leads_cohort (without the window).
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
 --   $owners (text[]), $position (integer), $which (text: reached, dropped), $limit (integer),
---   $include_undated (boolean: the all-time view also counts leads without a created date)
+--   $include_undated (boolean: the all-time view also counts leads without a created date),
+--   $breakdown (text: none), $unit (text: leads)
 -- uses: cohort_leads
 with cohort as (
     select *, stage_rank as reached

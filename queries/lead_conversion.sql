@@ -2,19 +2,14 @@
 -- leads without a date) that reached stage number $position or beyond, out of all of them.
 -- Groups: source, origin, segment, owner (each lead's own), or none.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
---   $owners (text[]), $by (text: source, origin, segment, owner, none), $position (integer),
+--   $owners (text[]), $breakdown (text: source, origin, segment, owner, none),
+--   $unit (text: leads), $position (integer),
 --   $include_undated (boolean: the all-time view also counts leads without a created date)
 -- uses: cohort_leads
 with cohort as (
     select
         stage_rank,
-        case $by
-            when 'source' then coalesce(source, '(none)')
-            when 'origin' then coalesce(origin, '(none)')
-            when 'segment' then coalesce(segment, '(none)')
-            when 'owner' then coalesce(owner, '(none)')
-            else 'All leads'
-        end as grp
+        case when $breakdown = 'none' then 'All leads' else grp end as grp
     from cohort_leads
 )
 

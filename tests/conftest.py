@@ -106,8 +106,11 @@ def app_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A rerun on a busy two-core CI machine can take longer than Playwright's 5 s default;
+    # an assertion still fails, after 20 s, when what it waits for never comes.
+    expect.set_options(timeout=20_000)
     executable = os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)

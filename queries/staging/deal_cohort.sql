@@ -3,10 +3,10 @@
 -- position it reached. Positions: the open stages in pipeline order, then won. An open deal
 -- has reached its current stage and every earlier one; a won deal all of them. A lost deal
 -- reached the furthest stage in its stage history or, without history, stage number
--- $lost_after (0 = the last open stage).
+-- $lost_after (0 = the last open stage). Each deal carries its breakdown group (deal_groups).
 -- params: $start (timestamp), $end (timestamp), $lost_after (integer),
 --   $include_undated (boolean)
--- uses: chosen_deals
+-- uses: deal_groups
 ranked as (
     select stage, row_number() over (order by min(stage_order), stage) as position
     from deals
@@ -40,7 +40,7 @@ cohort_deals as (
                 else least(cast($lost_after as integer), top.open_stages)
             end)
         end as reached
-    from chosen_deals as d
+    from deal_groups as d
     cross join top
     left join ranked as r on r.stage = d.stage
     left join history_reach as h on h.deal_id = d.deal_id
