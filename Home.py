@@ -9,10 +9,10 @@ sidebar under `st.navigation`; the built-in discovery works in both.
 
 import streamlit as st
 
-from handoff import auth, home_ui, loyalty_ui, ui, workspace_gate
+from handoff import home_ui, loyalty_ui, ui
 
 st.set_page_config(page_title="Handoff", page_icon="🤝", layout="wide")
-access = workspace_gate.session_access(auth.require_sign_in())  # stops for a non-member
+ui.page_access()  # stops here for a visitor who may not see it
 db = ui.session_database()
 ui.sidebar(db)
 

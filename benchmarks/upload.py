@@ -1,21 +1,27 @@
 """Upload to funnel: a deals export read, mapped, validated, loaded and counted, at 100k and
-1M rows (10M with --sizes), as CSV and as Parquet, beside pandas doing the same job
-(read the file, type the columns, count the pipeline per rep). Figures and ratios only.
+1M rows (10M with --sizes), as a clean CSV, a CSV with every field quoted and Parquet, beside
+bare DuckDB, pandas and polars doing the same job (read the file, type the dates, count the
+pipeline per rep), each checked to give the same numbers. Figures and ratios only.
 
-Each size runs in a fresh process so its peak memory is its own.
+Every run is a fresh process, so its peak memory is its own; each figure is run --repeat
+times (3 by default) and shown as min / median, since the machine may be shared. The last
+line is `upload 1M csv: handoff S s, duckdb S s, ratio R` (minimums).
 
-    .venv/bin/python benchmarks/upload.py [--sizes 100000,1000000] [--formats csv,parquet]
+    .venv/bin/python benchmarks/upload.py [--sizes 100000,1000000] [--formats csv,quoted,parquet]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import io
 import json
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,14 +50,45 @@ def deals(n: int, seed: int = 1) -> pd.DataFrame:
         "close_value": np.where(stage == "Won", rng.integers(100, 30_000, n), 0)})
 
 
+ORDER = {"Prospecting": 1, "Engaging": 2, "Lost": 2, "Won": 3}
+
+
 def pandas_job(data: bytes, kind: str) -> pd.DataFrame:
     """The same numbers the idiomatic pandas way: read, type, count deals per stage per rep."""
-    frame = (pd.read_csv(io.BytesIO(data), parse_dates=["engage_date", "close_date"])
-             if kind == "csv" else pd.read_parquet(io.BytesIO(data)))
-    order = {"Prospecting": 1, "Engaging": 2, "Lost": 2, "Won": 3}
-    reached = frame["deal_stage"].map(order)
+    frame = (pd.read_parquet(io.BytesIO(data)) if kind == "parquet" else
+             pd.read_csv(io.BytesIO(data), parse_dates=["engage_date", "close_date"]))
+    reached = frame["deal_stage"].map(ORDER)
     return pd.DataFrame({k: (reached >= k).groupby(frame["sales_agent"]).sum()
                          for k in (1, 2, 3)})
+
+
+def polars_job(data: bytes, kind: str) -> pd.DataFrame:
+    """The same numbers in polars: read (dates typed), count deals per stage per rep."""
+    import polars as pl
+
+    frame = (pl.read_parquet(io.BytesIO(data)) if kind == "parquet" else
+             pl.read_csv(io.BytesIO(data), try_parse_dates=True))
+    reached = pl.col("deal_stage").replace_strict(ORDER, default=0)
+    out = frame.group_by("sales_agent").agg(*[(reached >= k).sum().alias(str(k))
+                                              for k in (1, 2, 3)])
+    return out.to_pandas().set_index("sales_agent").sort_index()
+
+
+def duckdb_job(path: str, kind: str) -> pd.DataFrame:
+    """Bare DuckDB: read the file into a table (its own sniffer), count per stage per rep."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    reader = "read_parquet($path)" if kind == "parquet" else "read_csv($path)"
+    con.execute(f"create table deals as select * from {reader}", {"path": path})
+    case = " ".join(f"when '{k}' then {v}" for k, v in ORDER.items())
+    counts = con.execute(f"""
+        with r as (select sales_agent, case deal_stage {case} else 0 end as reached
+                   from deals)
+        select sales_agent, count(*) filter (reached >= 1) as "1",
+               count(*) filter (reached >= 2) as "2", count(*) filter (reached >= 3) as "3"
+        from r group by sales_agent order by sales_agent""").df()
+    return counts.set_index("sales_agent")
 
 
 def handoff_job(name: str, data: bytes) -> pd.DataFrame:
@@ -69,52 +106,87 @@ def one(n: int, kind: str, engine: str) -> dict[str, object]:
     """Run one job in this process and report time, peak memory and the counts."""
     frame = deals(n)
     buf = io.BytesIO()
-    frame.to_csv(buf, index=False) if kind == "csv" else frame.to_parquet(buf)
+    if kind == "parquet":
+        frame.to_parquet(buf)
+    else:
+        frame.to_csv(buf, index=False, quoting=csv.QUOTE_ALL if kind == "quoted"
+                     else csv.QUOTE_MINIMAL)
     data = buf.getvalue()
     del frame
+    suffix = "parquet" if kind == "parquet" else "csv"
     if engine == "handoff":  # imported once when the app starts, not per upload
         from handoff import funnel, pipeline  # noqa: F401
-    started = time.perf_counter()
-    counts = (handoff_job(f"deals.{kind}", data) if engine == "handoff"
-              else pandas_job(data, kind))
-    seconds = time.perf_counter() - started
+    elif engine == "polars":
+        import polars  # noqa: F401
+    elif engine == "duckdb":
+        import duckdb  # noqa: F401
+    with tempfile.NamedTemporaryFile(suffix=f".{suffix}") as file:
+        file.write(data)  # bare DuckDB reads a file; the others get the bytes, as uploaded
+        file.flush()
+        started = time.perf_counter()
+        counts = (handoff_job(f"deals.{suffix}", data) if engine == "handoff"
+                  else duckdb_job(file.name, kind) if engine == "duckdb"
+                  else polars_job(data, kind) if engine == "polars"
+                  else pandas_job(data, kind))
+        seconds = time.perf_counter() - started
     return {"seconds": seconds, "mb": len(data) / 1e6,
             "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "counts": counts.astype("int64").to_numpy().tolist()}
 
 
+ENGINES = ("handoff", "duckdb", "pandas", "polars")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--formats", default="csv,quoted,parquet")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # n kind engine (child)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(int(args.one[0]), args.one[1], args.one[2])))
         return
-    rows = []
+    engines = args.engines.split(",")
+    rows, last = [], None
     for n in (int(x) for x in args.sizes.split(",")):
         for kind in args.formats.split(","):
-            runs = {}
-            for engine in ("handoff", "pandas"):
-                out = subprocess.run([sys.executable, __file__, "--one", str(n), kind, engine],
-                                     capture_output=True, text=True, check=True)
-                runs[engine] = json.loads(out.stdout.strip().splitlines()[-1])
-            same = runs["handoff"]["counts"] == runs["pandas"]["counts"]
-            rows.append({"rows": f"{n:,}", "format": kind,
-                         "file MB": round(runs["handoff"]["mb"], 1),
-                         "handoff s": round(runs["handoff"]["seconds"], 2),
-                         "pandas s": round(runs["pandas"]["seconds"], 2),
-                         "handoff / pandas": round(runs["handoff"]["seconds"]
-                                                   / runs["pandas"]["seconds"], 2),
-                         "handoff peak MB": round(runs["handoff"]["rss"]),
-                         "pandas peak MB": round(runs["pandas"]["rss"]),
-                         "same numbers": same})
-            print(rows[-1], flush=True)
+            runs: dict[str, list[dict]] = {e: [] for e in engines}
+            for _ in range(args.repeat):
+                for engine in engines:
+                    out = subprocess.run([sys.executable, __file__, "--one", str(n), kind,
+                                          engine], capture_output=True, text=True, check=True)
+                    runs[engine].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            secs = {e: sorted(r["seconds"] for r in runs[e]) for e in engines}
+            low = {e: secs[e][0] for e in engines}
+            mid = {e: statistics.median(secs[e]) for e in engines}
+            row: dict[str, object] = {"rows": f"{n:,}", "format": kind,
+                                      "file MB": round(runs[engines[0]][0]["mb"], 1)}
+            for e in engines:
+                row[f"{e} s"] = f"{low[e]:.2f} / {mid[e]:.2f}"
+            if "handoff" in engines:
+                for e in engines[1:] if engines[0] == "handoff" else engines:
+                    if e != "handoff":
+                        row[f"÷ {e}"] = (f"{low['handoff'] / low[e]:.1f} / "
+                                         f"{mid['handoff'] / mid[e]:.1f}")
+                row["handoff peak MB"] = round(max(r["rss"] for r in runs["handoff"]))
+            counts = [runs[e][0]["counts"] for e in engines]
+            row["same numbers"] = all(c == counts[0] for c in counts)
+            rows.append(row)
+            print(row, flush=True)
+            if kind == "csv" and {"handoff", "duckdb"} <= set(engines):
+                last = (n, low["handoff"], low["duckdb"])
     print()
+    print("seconds as min / median of", args.repeat, "runs; ratios likewise")
     print(pd.DataFrame(rows).to_string(index=False))
     print("\nHandoff's side also validates every cell and reports every rejected row, which "
-          "pandas' does not: the ratio is the price of that, measured.")
+          "the others do not: the ratio is the price of that, measured.")
+    if last is not None:
+        n, handoff, duck = last
+        size = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
+        print(f"upload {size} csv: handoff {handoff:.2f} s, duckdb {duck:.2f} s, "
+              f"ratio {handoff / duck:.1f}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from handoff.schema import LEAD_STAGE_RANK, SQL_TYPES, TABLES, fields
 
@@ -262,6 +263,40 @@ def lock_down(con: duckdb.DuckDBPyConnection, memory_limit: str = MEMORY_LIMIT) 
     con.execute("set lock_configuration = true")
 
 
+@dataclass(frozen=True)
+class CsvCells:
+    """A delimited file as DuckDB read it: every record's cells as text (header included,
+    positional columns c0…), the records it could not read, and what checks need."""
+
+    cells: pa.Table
+    rejects: list[tuple[int, str, str]]  # (record line, error type, raw text)
+    blank: int  # records whose every cell is blank
+    longest: int  # characters in the longest cell
+
+
+def read_csv_cells(path: str, width: int, delimiter: str, quote: str,
+                   memory_limit: str = MEMORY_LIMIT) -> CsvCells:
+    """Read a file with DuckDB's CSV reader on an unlocked connection used only for this and
+    closed after it (the file's path is ours, never user text). Raises duckdb.Error when
+    DuckDB cannot read it at all."""
+    columns = {f"c{i}": "VARCHAR" for i in range(width)}  # positional: user text stays out
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False,
+                                             "memory_limit": memory_limit,
+                                             "max_temp_directory_size": "0B"})
+    try:
+        con.execute("create table cells as " + _file_text(LOADING_DIR, "csv_cells", "loading"),
+                    {"path": path, "columns": columns, "delimiter": delimiter, "quote": quote})
+        checks = con.execute(_file_text(LOADING_DIR, "csv_checks", "loading")).fetchone()
+        rejects = con.execute(_file_text(LOADING_DIR, "csv_rejects", "loading")).fetchall()
+        cells = con.sql(_file_text(LOADING_DIR, "csv_text", "loading")).to_arrow_table()
+    finally:
+        con.close()
+    return CsvCells(cells, [(int(a), str(b), str(c)) for a, b, c in rejects], int(checks[1]),
+                    max([int(x or 0) for x in checks[2:]], default=0))
+
+
+LOADING_DIR = QUERIES_DIR / "loading"
 STAGING_DIR = QUERIES_DIR / "staging"
 _USES = re.compile(r"^-- uses: (.+)$", re.MULTILINE)
 

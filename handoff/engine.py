@@ -5,9 +5,10 @@
     HANDOFF_SPARK_REMOTE=sc://127.0.0.1:15002   the Spark Connect endpoint
     HANDOFF_SPARK_DATABASE=handoff             the database (or catalog.database) holding them
 
-Uploads are not affected: a file uploaded in Spark mode is loaded into that browser session's
-own DuckDB database, as in DuckDB mode, and never written to the Spark catalog (to put files
-in the catalog, use `python -m handoff.spark_load`).
+Uploads are not affected: a file loaded in Spark mode becomes a version of the workspace, a
+DuckDB database as in DuckDB mode, and is never written to the Spark catalog (to put files in
+the catalog, use `python -m handoff.spark_load`). The Spark tables are what a workspace shows
+while it has no data of its own.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from handoff.db import Database
 
 ENGINES = ("duckdb", "spark")
 UPLOADS_IN_SPARK_MODE = (
-    "Spark mode: the pages open on the Spark tables in {where}. Files you load here go into "
-    "this browser session's own DuckDB database, as always, and are not written to Spark; "
-    "the Spark tables are not combined with them. To put files in the Spark catalog, use "
-    "`python -m handoff.spark_load`.")
+    "Spark mode: the pages open on the Spark tables in {where} while this workspace has no "
+    "data of its own. Files you load here become a version of the workspace in DuckDB, as "
+    "always, and are not written to Spark; the Spark tables are not combined with them. To "
+    "put files in the Spark catalog, use `python -m handoff.spark_load`.")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Each card reads the file (once per upload), proposes a mapping, lets the user edit columns,
 stage meanings and ambiguous date readings, and shows the validation report. Nothing replaces
-the loaded data until the user presses the load button, and a failure leaves it in place.
+the loaded data until an editor presses the load button (`handoff.versions_ui`), and a
+failure leaves it in place.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import pandas as pd
 import streamlit as st
 
 from handoff import dataset, format, ingest, mapping, parsing, pipeline, state, ui
-from handoff.db import Database
 from handoff.ingest import RawTable, UploadError
 from handoff.mapping import NOT_A_STAGE, Mapping, Validation
 from handoff.pipeline import Unloadable
@@ -365,40 +365,3 @@ def preset_upload() -> None:
     saved = state.PRESETS.setdefault(dict)
     if saved:
         st.caption("Presets in this session: " + format.markdown_text(", ".join(saved)))
-
-
-def load_controls(db: Database, pending: list[dataset.Pending],
-                  left_out: list[Unloadable] = ()) -> None:
-    """The button that replaces the loaded data with every file that validates; files that
-    cannot load are listed with the reason and left out, they do not block the others."""
-    ready = [p for p in pending if p.validation.ok]
-    left = [*left_out, *(Unloadable(p.file_name, "; ".join(p.validation.problems)
-                                    or "it has no rows to load")
-                         for p in pending if not p.validation.ok)]
-    if left and not ready:
-        st.warning("No file can be loaded yet: fix the problems shown above for "
-                   + format.markdown_text(", ".join(u.file_name for u in left))
-                   + ", or skip them.")
-        return
-    if left:
-        st.warning("Left out of the load (the other files load without them):  \n"
-                   + "  \n".join(f"**{format.markdown_text(u.file_name)}**: "
-                                 f"{format.markdown_text(u.message)}" for u in left))
-    if not ready:
-        return
-    keep = st.checkbox("Keep the other tables already loaded (for example add a teams file "
-                       "to the deals you loaded)", value=False, key="data.keep",
-                       disabled=db.name.startswith("Demo"))
-    rows = sum(p.validation.rows_loaded for p in ready)
-    label = f"Load {len(ready)} file(s), {rows:,} rows, replacing the current data"
-    if left:
-        label += f" ({len(left)} left out)"
-    if st.button(label, type="primary", key="data.load"):
-        new = ui.guarded(lambda: dataset.load(ready, db, keep_current=keep), "Loading")
-        if new is not None:
-            counts = ", ".join(f"{n:,} {TABLE_LABELS[t].lower()}"
-                               for t, n in new.row_counts.items() if n)
-            skipped = " ".join(f"Not loaded: {u.file_name} ({u.message})" for u in left)
-            ui.replace_database(new, f"Loaded {new.name}: {counts}. " + " ".join(new.notes)
-                                + (f" {skipped}" if skipped else ""))
-            st.rerun()

@@ -267,3 +267,12 @@ def recognise(headers: list[str]) -> Preset | None:
     keys = {normalise(h) for h in headers}
     matches = [p for p in PRESETS if set(p.signature) <= keys]
     return max(matches, key=lambda p: len(p.signature), default=None)
+
+
+def deal_status_by_name(key: str) -> str:
+    """open, won or lost, from a normalised stage or status name."""
+    if "won" in key or key in ("closedwon", "win", "signed", "booked"):
+        return "won"
+    if "lost" in key or key in ("closedlost", "lose", "dead", "disqualified", "churned"):
+        return "lost"
+    return "open"

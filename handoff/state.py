@@ -1,6 +1,6 @@
 """Every value the app keeps in a browser session, each under one named, typed slot.
 
-Keys read `<area>.<name>`: `data.*` for what is loaded and the Data page's per-file work,
+Keys read `<area>.<name>`: `data.*` for the workspace shown and the Data page's per-file work,
 `filters.*` for the sidebar, `settings.*` for the session's choices, `whatif.*` and
 `objectives.*` for their pages. Widgets' own keys follow the same pattern (`funnel.unit`,
 `whatif.horizon`); the values the code reads and writes itself go through the slots below,
@@ -18,6 +18,7 @@ import streamlit as st
 if TYPE_CHECKING:
     from handoff.db import Database
     from handoff.filters import Filters
+    from handoff.workspace_gate import Access
 
 T = TypeVar("T")
 
@@ -43,15 +44,14 @@ class Slot(Generic[T]):
             state[self.key] = make()
         return state[self.key]
 
-    def present(self) -> bool:
-        return self.key in st.session_state
 
-
-# --- what is loaded ------------------------------------------------------------------------
-DATABASE: Slot[Database] = Slot("data.db")  # this session's upload (none: the demo)
+# --- whose workspace is shown, and what is loaded in it ------------------------------------
+ACCESS: Slot[Access] = Slot("data.access")  # the workspace and role, set by the gate each run
+SHOWN: Slot[Database] = Slot("data.shown")  # the workspace database (or demo) this run shows
 FLASH: Slot[str] = Slot("data.flash")  # the message of the last load, shown once
 PRESETS: Slot[dict] = Slot("data.saved_presets")  # mapping presets saved or uploaded, by name
 FILE_WORK: Slot[dict] = Slot("data.file_work")  # per uploaded file: its read, proposal, mapping
+VERSIONS_MESSAGE: Slot[tuple[str, str]] = Slot("data.versions_message")  # (kind, text)
 
 # --- the sidebar ----------------------------------------------------------------------------
 FILTERS: Slot[Filters] = Slot("filters.current")  # the last filters drawn (exports say them)

@@ -1,8 +1,9 @@
-"""Shared Streamlit pieces every page uses: the session's database, the sidebar, downloads.
+"""Shared Streamlit pieces every page uses: the workspace's data, the sidebar, downloads.
 
-State shared across pages lives in `st.session_state` under the slots of `handoff.state`;
-everything that holds a user's data is per session. The only process-wide cache of data is
-the demo dataset (immutable); computed results are cached under the data's fingerprint.
+The data a session shows is its workspace's current version, one read-only database per
+workspace version shared by every member (`handoff.shared_databases`), or the demo while the
+workspace has none. A session keeps only its choices, under the slots of `handoff.state`;
+computed results are cached under the data's fingerprint.
 """
 
 from __future__ import annotations
@@ -14,18 +15,13 @@ from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
-from streamlit import runtime
-from streamlit.logger import get_logger
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from handoff import demo, engine, export, format, sessions, state
+from handoff import auth, demo, engine, export, format, state, workspace_gate, workspace_versions
 from handoff.db import Database
 from handoff.filters import Filters, filter_options
 from handoff.schema import TABLE_LABELS
 from handoff.summary import Links, Summary, home_summary, lead_deal_links, link_hint
-
-SWEEP_SECONDS = 15.0
-_LOG = get_logger(__name__)
+from handoff.workspace_store import WorkspaceError
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,43 +43,40 @@ def _default_database() -> Database:
         return demo.demo_database(shared=False)
 
 
-@st.cache_resource(show_spinner=False)
-def _uploaded_databases() -> sessions.SessionDatabases | None:
-    """The process's uploaded databases, swept when their session ends (no server under
-    AppTest: nothing to sweep there)."""
-    if not runtime.exists():
-        return None
-    grace = float(st.get_option("server.disconnectedSessionTTL"))
-    held = sessions.SessionDatabases(runtime.get_instance().is_active_session, grace)
-    every = max(1.0, min(SWEEP_SECONDS, grace / 2))
-    sessions.sweep_forever(held, every, lambda released, left: _LOG.info(
-        "released %d ended session database(s); %d held", released, left))
-    return held
+def page_access() -> workspace_gate.Access:
+    """Who is looking at which workspace, checked first on every page: a visitor who is not
+    signed in, or not a member of the linked workspace, sees a message and the page stops."""
+    access = workspace_gate.session_access(auth.require_sign_in())
+    state.ACCESS.set(access)
+    return access
 
 
 def session_database() -> Database:
-    """This session's database: the shared demo until the user loads files."""
-    db = state.DATABASE.get()
-    if db is not None and db.closed:  # released after its session had gone (see sessions)
-        st.warning("This session was away too long and its data was released: showing the "
-                   "demo. Load your files again on the Data page.")
-        db = None
-    if db is None:
+    """The data this session shows: the current version of its workspace, one database
+    shared by every member looking at it; the read-only demo while the workspace has no
+    data. A damaged version is named in a warning (the last good one is shown); a workspace
+    with no readable version says so and shows the demo."""
+    access = state.ACCESS.get() or page_access()
+    try:
+        current = workspace_versions.current_data(access.workspace, access.email)
+    except WorkspaceError as e:
+        st.error(format.markdown_text(f"{e} Showing the demo meanwhile."))
+        current = None
+    if current is None:
         db = _default_database()
-        state.DATABASE.set(db)
+    else:
+        for problem in current.problems:
+            st.warning(format.markdown_text(problem))
+        db = current.database
+    state.SHOWN.set(db)
     return db
 
 
-def replace_database(new: Database, message: str) -> None:
-    """Swap in a newly built database; the old one is closed only after the swap."""
-    old = state.DATABASE.get()
-    state.DATABASE.set(new)
-    state.FLASH.set(message)
-    held, ctx = _uploaded_databases(), get_script_run_ctx()
-    if held is not None and ctx is not None:
-        held.hold(ctx.session_id, new)
-    if old is not None and old is not new:
-        old.close()
+def shown_database() -> Database:
+    """The database this run shows, without asking the workspace again (for the helpers a
+    page calls many times: currency, anonymised names, export captions)."""
+    db = state.SHOWN.get()
+    return db if db is not None and not db.closed else session_database()
 
 
 def message(left: tuple[str, str] | None) -> None:
@@ -206,7 +199,7 @@ def currency_setting(db: Database) -> str | None:
 
 def currency() -> str | None:
     """The session's currency for the loaded data (the inferred one until changed)."""
-    db = session_database()
+    db = shown_database()
     if state.CURRENCY_FOR.get() != db.fingerprint:
         return db.currency
     return state.CURRENCY.get() or None
@@ -298,14 +291,14 @@ def view_lines(extra: tuple[str, ...] = ()) -> list[str]:
     f: Filters | None = state.FILTERS.get()
     lines = list(extra)
     if f is not None:
-        alias = _aliases(session_database())
+        alias = _aliases(shown_database())
         picked = [f"{label}: {', '.join(alias.get(v, v) for v in values)}"
                   for label, values in (("Source", f.sources), ("Segment", f.segments),
                                         ("Owner", f.owners)) if values]
         lines.append(f"Period: {f.start:%d %b %Y} – {f.end:%d %b %Y}"
                      + (" (all the data)" if f.all_time else "") + " · Filters: "
                      + ("; ".join(picked) if picked else "none"))
-    lines.append(f"Data: {session_database().name} · Handoff")
+    lines.append(f"Data: {shown_database().name} · Handoff")
     return lines
 
 
@@ -370,7 +363,7 @@ def anonymised(names: pd.Series, kind: str = "Rep") -> pd.Series:
     has the same alias on every page. Placeholders such as '(none)' stay as they are."""
     if not state.ANONYMISE.get():
         return names
-    codes = _aliases(session_database()) if kind == "Rep" else {}
+    codes = _aliases(shown_database()) if kind == "Rep" else {}
     others = sorted({str(n) for n in names.dropna()} - set(codes))
     codes = {**codes, **{name: f"{kind} {i}" for i, name in
                          enumerate(others, start=len(codes) + 1 if kind == "Rep" else 1)}}

@@ -5,6 +5,7 @@ import streamlit as st
 from handoff import charts, close_rates, close_rates_ui, format, lead_conversion_ui, loyalty_ui, ui
 
 st.set_page_config(page_title="Close rates · Handoff", page_icon="🎯", layout="wide")
+ui.page_access()  # stops here for a visitor who may not see it
 db = ui.session_database()
 ui.sidebar(db)
 f = ui.filters(db)

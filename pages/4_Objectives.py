@@ -6,6 +6,7 @@ from handoff import loyalty_ui, objectives, objectives_ui, state, targets_ui, ui
 from handoff.summary import home_summary
 
 st.set_page_config(page_title="Objectives · Handoff", page_icon="🏁", layout="wide")
+ui.page_access()  # stops here for a visitor who may not see it
 db = ui.session_database()
 ui.sidebar(db)
 f = ui.filters(db)

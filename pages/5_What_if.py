@@ -7,6 +7,7 @@ from handoff import format, scenarios_ui, ui, whatif_ui
 from handoff.whatif_inputs import baseline_rates_note, whatif_inputs
 
 st.set_page_config(page_title="What-if · Handoff", page_icon="🎚️", layout="wide")
+ui.page_access()  # stops here for a visitor who may not see it
 db = ui.session_database()
 scenarios_ui.open_link()
 c1, c2 = st.columns([3, 1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -130,6 +131,31 @@ def page(browser):
 # Workspaces made by tests (and by the apps they start) live in a temporary data directory,
 # never in the project's .handoff-data/.
 os.environ.setdefault("HANDOFF_DATA_DIR", tempfile.mkdtemp(prefix="handoff-test-data-"))
+
+
+@pytest.fixture(autouse=True)
+def _empty_local_workspace():
+    """Every test starts with the local workspace empty (the demo shown): a load in one test
+    is a version of the shared workspace, and must not be what the next test sees."""
+    from handoff.workspace_store import data_dir
+
+    shutil.rmtree(data_dir() / "workspaces" / "local", ignore_errors=True)
+    yield
+
+
+def into_workspace(db: Database, email: str | None = None):
+    """Save a database's tables as the local workspace's new current version, as a load on
+    the Data page does (pages then show it to every session)."""
+    from handoff import dataset, workspace_versions, workspaces
+    from handoff.db import table_frame
+
+    tables = {t: table_frame(db, t) for t, n in db.row_counts.items() if n}
+    ready = dataset.Prepared(tables, db.name, db.sources, db.notes,
+                             {t: f for t, f in db.fields_mapped.items() if t in tables},
+                             db.currency)
+    return workspace_versions.save_version(workspaces.local_workspace(),
+                                           email or workspaces.LOCAL_USER, ready)
+
 
 # --- a local Spark Connect server for the parity tests ---------------------------------------
 

@@ -21,8 +21,7 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from handoff.state import DATABASE
-from tests.conftest import load_files
+from tests.conftest import into_workspace, load_files
 
 PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
          "../pages/3_Close_rates.py", "../pages/4_Objectives.py", "../pages/5_What_if.py"]
@@ -44,7 +43,7 @@ def upload_db():
 def _app(script: str, db) -> AppTest:
     at = AppTest.from_file(script, default_timeout=120)
     if db is not None:
-        at.session_state[DATABASE.key] = db
+        into_workspace(db)
     return at
 
 

@@ -247,3 +247,14 @@ def test_generator_is_deterministic(t, tmp_path):
                    capture_output=True, timeout=120)
     for name in TABLE_NAMES:
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), t[name])
+
+
+def test_the_shared_demo_database_survives_close():
+    """Every session without workspace data shows the one demo database: none may close it."""
+    from handoff import demo
+
+    db = demo.demo_database(shared=True)
+    db.close()
+    assert not db.closed
+    with db.connection.cursor() as cur:
+        assert cur.execute("select count(*) from leads").fetchone()[0] > 0

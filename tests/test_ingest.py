@@ -253,7 +253,7 @@ def test_merged_cells_are_filled_down():
 def test_fast_and_exact_readers_agree_on_a_clean_file(monkeypatch):
     data = fixture_bytes("maven_sales_pipeline_300.csv")  # unquoted, CRLF: the fast path
     fast = read_upload("m.csv", data)
-    monkeypatch.setattr("handoff.ingest._fast_table", lambda *args: None)
+    monkeypatch.setattr("handoff.delimited._engine_table", lambda *args: None)
     exact = read_upload("m.csv", data)
     pd.testing.assert_frame_equal(fast.frame, exact.frame)
     assert [fast.line_of(i) for i in (0, 299)] == [exact.line_of(i) for i in (0, 299)] == [2, 301]

@@ -9,8 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from handoff import ingest, lead_conversion, mapping
 from handoff.schema import LEAD_STAGES
-from handoff.state import DATABASE
-from tests.conftest import FIXTURES, fixture_bytes, load_files
+from tests.conftest import FIXTURES, fixture_bytes, into_workspace, load_files
 from tests.test_close_rates import wilson
 
 PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
@@ -29,7 +28,7 @@ def _db(shape: str):
 
 def _run(script: str, db) -> AppTest:
     at = AppTest.from_file(script, default_timeout=60)
-    at.session_state[DATABASE.key] = db
+    into_workspace(db)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

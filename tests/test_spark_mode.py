@@ -8,9 +8,8 @@ import pytest
 import spark_edge
 from streamlit.testing.v1 import AppTest
 
-from handoff import dataset, engine, ingest, mapping, proposal, spark_db
-from handoff.state import DATABASE
-from tests.conftest import fixture_bytes
+from handoff import dataset, engine, ingest, mapping, proposal, spark_db, ui
+from tests.conftest import fixture_bytes, into_workspace
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -42,37 +41,39 @@ def test_spark_mode_opens_on_the_spark_database(spark_remote, spark_engines):
         engine.default_database(engine.Settings("spark", "sc://127.0.0.1:9", "handoff"))
 
 
-def _shown(script: str, db) -> tuple[dict[str, str], list[pd.DataFrame]]:
-    """The page's metrics (label → value) and tables, as rendered on `db`."""
+def _shown(script: str, db, monkeypatch) -> tuple[dict[str, str], list[pd.DataFrame]]:
+    """The page's metrics (label → value) and tables, as rendered with `db` as the default
+    database (what an empty workspace shows: the Spark tables in Spark mode)."""
+    monkeypatch.setattr(ui, "_default_database", lambda: db)
     at = AppTest.from_file(script, default_timeout=300)
-    at.session_state[DATABASE.key] = db
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return {m.label: m.value for m in at.metric}, [d.value for d in at.dataframe]
 
 
 @pytest.mark.parametrize("script", ["../Home.py", "../pages/3_Close_rates.py"])
-def test_a_page_shows_the_same_numbers_on_spark(spark_engines, script):
+def test_a_page_shows_the_same_numbers_on_spark(spark_engines, script, monkeypatch):
     duck, spark = spark_engines
-    metrics, tables = _shown(script, duck)
+    metrics, tables = _shown(script, duck, monkeypatch)
     assert metrics or any(len(t) for t in tables), "the page shows no numbers to compare"
-    on_spark = _shown(script, spark)
+    on_spark = _shown(script, spark, monkeypatch)
     assert on_spark[0] == metrics
     assert len(on_spark[1]) == len(tables)
     for a, b in zip(tables, on_spark[1], strict=True):
         assert spark_edge.differences(a.reset_index(), b.reset_index(), True) == []
 
 
-def test_an_upload_in_spark_mode_stays_in_the_sessions_duckdb(spark_engines, monkeypatch):
+def test_an_upload_in_spark_mode_becomes_a_duckdb_version_of_the_workspace(spark_engines,
+                                                                           monkeypatch):
     _, spark = spark_engines
     monkeypatch.setenv("HANDOFF_ENGINE", "spark")
     monkeypatch.setenv("HANDOFF_SPARK_DATABASE", "handoff_edge")
+    monkeypatch.setattr(ui, "_default_database", lambda: spark)
     at = AppTest.from_file("../pages/1_Data.py", default_timeout=300)
-    at.session_state[DATABASE.key] = spark
     at.run()
     assert not at.exception
     said = " ".join(i.value for i in at.info)
-    assert "this browser session's own DuckDB database" in said and "handoff_edge" in said
+    assert "a version of the workspace in DuckDB" in said and "handoff_edge" in said
 
     name = "maven_sales_pipeline_300.csv"
     raw = ingest.read_upload(name, fixture_bytes(name))
@@ -86,6 +87,13 @@ def test_an_upload_in_spark_mode_stays_in_the_sessions_duckdb(spark_engines, mon
     assert any("not combined" in n for n in loaded.notes)
     again = spark_db.spark_database(spark.session, "handoff_edge")
     assert again.fingerprint == spark.fingerprint  # the Spark tables are untouched
+    into_workspace(loaded)  # saved as the workspace's version, the Home page shows it
+    home = AppTest.from_file("../Home.py", default_timeout=300)
+    home.run()
+    assert not home.exception
+    shown = " ".join(str(c.value) for c in home.caption) + " ".join(
+        str(m.value) for m in home.metric)
+    assert f"{len(frame)}" in shown.replace(",", "")
 
 
 def test_spark_load_puts_files_in_the_catalog_as_an_upload_maps_them(spark_remote, capsys):

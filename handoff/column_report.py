@@ -1,0 +1,65 @@
+"""What happened to one source column on its way into a canonical field, and what counts as
+missing: shared by the parsers in `parsing` and `dates`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Spellings of "no value" seen in real exports (compared case-insensitively, trimmed).
+MISSING_SPELLINGS: frozenset[str] = frozenset(
+    {"", "na", "n/a", "n.a.", "nan", "null", "none", "nil", "-", "--", "—", "?", "unknown",
+     "select", "--select--", "#n/a", "(blank)", "(none)", "not set", "(not set)", "undefined"}
+)
+
+
+@dataclass
+class ColumnReport:
+    """What happened to one source column on its way into a canonical field."""
+
+    column: str
+    field: str
+    kind: str
+    values: int = 0  # non-missing values read
+    missing: int = 0
+    missing_spellings: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    failed_examples: list[str] = field(default_factory=list)
+    date_formats: list[str] = field(default_factory=list)
+    ambiguous_dates: int = 0  # values that read differently day-first vs month-first
+    date_order: str | None = None
+    ambiguous_examples: list[str] = field(default_factory=list)
+    currency_parsed: int = 0
+    decimal_comma: bool = False
+    placeholder_dates: int = 0  # dates before 1900 or from 2100 on, such as 9999-12-31
+    mixed_date_orders: int = 0  # values only readable day-first in a month-first column
+    currency: str | None = None  # ISO code of the most common currency symbol or code
+    multiplied: int = 0  # amounts written with a multiplier (K, M, bn)
+    negatives: int = 0  # values below zero (a minus or accounting parentheses)
+    folded: dict[str, str] = field(default_factory=dict)  # spelling -> the one kept
+    folded_cells: int = 0
+    kept_unknown: dict[str, int] = field(default_factory=dict)  # "unknown" kept as a value
+
+
+def missing_mask(series: pd.Series) -> tuple[pd.Series, dict[str, int]]:
+    """Which cells are missing, and how often each spelling of "missing" occurred."""
+    if series.dtype.kind in "biufcmM":
+        return series.isna(), {}
+    text = series.astype("string").str.strip()
+    lowered = text.str.lower()
+    mask = series.isna() | lowered.isin(MISSING_SPELLINGS).fillna(False)
+    spelled = text[mask & series.notna()]
+    counts = Counter("(blank)" if s == "" else s for s in spelled.dropna().tolist())
+    return mask.astype(bool), dict(counts.most_common(8))
+
+
+
+def count_into(report: ColumnReport, mask: pd.Series, spellings: dict[str, int],
+           failed: pd.Series, raw: pd.Series) -> None:
+    report.missing = int(mask.sum())
+    report.missing_spellings = spellings
+    report.failed = int(failed.sum())
+    report.values = int(len(raw) - report.missing - report.failed)
+    report.failed_examples = [str(v)[:60] for v in raw[failed].astype(str).unique()[:3]]

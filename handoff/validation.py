@@ -1,0 +1,257 @@
+"""Applying a mapping: the raw table's mapped columns typed into a canonical table, and the
+`Validation` that says, row by row and column by column, what was read and what was not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from handoff import parsing
+from handoff.presets import NOT_A_STAGE, deal_status_by_name, normalise
+from handoff.raw import RawTable, RejectedRow
+from handoff.schema import LEAD_STAGE_RANK, LEAD_STAGES, STAGE_AT_RANK, fields, mappable_fields
+
+if TYPE_CHECKING:
+    from handoff.mapping import Mapping
+
+
+@dataclass
+class Validation:
+    """What applying a mapping to one file did: the report shown before data is replaced."""
+
+    file_name: str
+    table: str
+    rows_read: int
+    rows_loaded: int
+    rejected: list[RejectedRow]
+    columns: list[parsing.ColumnReport]
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # block loading until fixed
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.rows_loaded > 0
+
+
+def apply(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, Validation]:
+    """The canonical table for a raw table under a mapping, and the validation report."""
+    frame = raw.frame
+    out = pd.DataFrame(index=frame.index)
+    reports: list[parsing.ColumnReport] = []
+    notes: list[str] = [*raw.notes]
+    problems: list[str] = []
+    if mapping.note:
+        notes.append(mapping.note)
+    excel = raw.file_kind == "excel"
+    for f in mappable_fields(mapping.table):
+        column = mapping.columns.get(f.name)
+        if not column:
+            continue
+        if column not in frame.columns:
+            problems.append(f"Field '{f.label}' is mapped to column '{column}', which "
+                            f"{raw.file_name} does not have. Choose another column.")
+            continue
+        report = parsing.ColumnReport(column, f.name, f.kind)
+        series = frame[column]
+        if f.kind == "timestamp":
+            out[f.name] = parsing.parse_timestamps(series, report, mapping.date_order.get(column),
+                                                   excel_serials=excel)
+        elif f.kind == "number":
+            out[f.name] = parsing.parse_numbers(series, report)
+        elif f.kind == "integer":
+            out[f.name] = parsing.parse_integers(series, report)
+        elif f.kind == "boolean":
+            out[f.name] = parsing.parse_booleans(series, report)
+        else:
+            out[f.name] = parsing.parse_text(series, report, fold=f.name in CATEGORIES,
+                                             keep_unknown=f.name in CHANNELS)
+        reports.append(report)
+    notes += value_notes(reports)
+    rejected = list(raw.rejected)
+    if not mapping.columns:
+        problems.append(f"No column of {raw.file_name} is mapped yet. Map at least an id, a "
+                        "date, a stage or an amount.")
+    out, dropped = _finish(mapping, out, notes, problems, raw)
+    for index, reason in dropped:
+        rejected.append(RejectedRow(raw.line_of(int(index)), reason,
+                                    ", ".join(str(v) for v in frame.loc[index].tolist())[:200]))
+    validation = Validation(raw.file_name, mapping.table, raw.rows_read, len(out), rejected,
+                            reports, notes, problems)
+    return out.reset_index(drop=True), validation
+
+
+def value_notes(reports: list[parsing.ColumnReport]) -> list[str]:
+    """What was done to values on the way in, in words: merged spellings, kept unknowns."""
+    notes = []
+    for r in reports:
+        if r.folded:
+            shown = ", ".join(f"'{k}' → '{v}'" for k, v in list(r.folded.items())[:4])
+            notes.append(f"'{r.column}': values that differ only by case or spaces are "
+                         f"counted as one ({shown}{'…' if len(r.folded) > 4 else ''}; "
+                         f"{r.folded_cells:,} cells).")
+        if r.kept_unknown:
+            spelled = ", ".join(f"'{k}'" for k in r.kept_unknown)
+            notes.append(f"'{r.column}': {spelled} is kept as a value of its own "
+                         f"({sum(r.kept_unknown.values()):,} rows), apart from the "
+                         f"{r.missing:,} blank ones.")
+    return notes
+
+
+def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: list[str],
+            raw: RawTable) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Table-specific rules: ids, stages, statuses; returns rows dropped with reasons."""
+    table = mapping.table
+    dropped: list[tuple[int, str]] = []
+    id_field = next((f.name for f in fields(table) if f.name.endswith("_id") and f.required),
+                    None)
+    if id_field and id_field not in out:
+        out[id_field] = [f"row-{i + 1}" for i in range(len(out))]
+        notes.append(f"No id column mapped: rows are numbered (row-1, row-2, …), so files "
+                     f"cannot be linked by {id_field}.")
+    elif id_field:
+        missing = out[id_field].isna()
+        dropped += [(i, f"no {id_field.replace('_', ' ')}") for i in out.index[missing]]
+        out = out[~missing]
+        if table in ("leads", "deals", "customers"):
+            dup = out[id_field].duplicated()
+            if dup.any():  # only then look up where each repeated id first appeared
+                repeated = out[id_field][out[id_field].isin(set(out.loc[dup, id_field]))]
+                first_line = {v: i for i, v in reversed(list(repeated.items()))}
+                dropped += [(i, f"repeats {id_field.replace('_', ' ')} '{v}' of line "
+                                f"{raw.line_of(int(first_line[v]))}")
+                            for i, v in out.loc[dup, id_field].items()]
+            out = out[~dup]
+    for f in fields(table):
+        if f.required and f.name not in out and f.name != id_field:
+            problems.append(f"'{f.label}' is required for {table.replace('_', ' ')}: map a "
+                            "column to it.")
+        elif f.required and f.name != id_field and f.name in out:
+            missing = out[f.name].isna()
+            dropped += [(i, f"no value for {f.label}") for i in out.index[missing]]
+            out = out[~missing]
+    if table in ("leads", "deals"):
+        excluded = _not_a_stage(mapping, out)
+        dropped += [(i, f"stage '{out.at[i, 'stage'] if 'stage' in out else ''}' is marked "
+                        "'(not a stage)'") for i in out.index[excluded]]
+        out = out[~excluded]
+    if table == "leads":
+        out = _finish_leads(mapping, out, notes)
+    elif table == "deals":
+        out = _finish_deals(mapping, out, notes)
+    for f in fields(table):
+        if f.name not in out:
+            out[f.name] = pd.Series(None, index=out.index, dtype=_dtype(f.kind))
+    return out[[f.name for f in fields(table)]], dropped
+
+
+def _per_value(series: pd.Series, fn, missing: object) -> pd.Series:
+    """fn applied once per distinct value and mapped back: exports repeat a few values
+    over millions of rows, so this is fast where a per-row function is not."""
+    codes, uniques = pd.factorize(series)
+    results = np.array([fn(v) for v in uniques] + [missing], dtype=object)
+    return pd.Series(results[codes], index=series.index, dtype=object)
+
+
+def _not_a_stage(mapping: Mapping, out: pd.DataFrame) -> pd.Series:
+    """Rows the user excluded: a stage mapped to '(not a stage)', or a deleted deal."""
+    excluded = pd.Series(False, index=out.index)
+    if "stage" in out:
+        excluded |= _per_value(out["stage"], lambda v: mapping.stages.get(v) == NOT_A_STAGE,
+                               False).astype(bool)
+    if mapping.table == "deals" and "status" in out and mapping.columns.get("status"):
+        excluded |= _per_value(out["status"],
+                               lambda v: normalise(str(v)) in ("deleted", "removed"),
+                               False).astype(bool)
+    return excluded
+
+
+def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    rank = pd.Series(0, index=out.index, dtype="int64")
+    if "stage" in out:
+        rank = _per_value(out["stage"], lambda v: LEAD_STAGE_RANK[mapping.stages[v]]
+                          if mapping.stages.get(v) in LEAD_STAGES else 0, 0)
+        rank = rank.astype("int64")
+        if mapping.columns.get("stage") and not any(f"{s}_at" in out for s in LEAD_STAGES[1:]):
+            notes.append("Only the current stage is known: a lead at a later stage is counted "
+                         "as having passed every earlier stage.")
+    for s, i in LEAD_STAGE_RANK.items():
+        if f"{s}_at" in out:
+            rank = rank.where(~(out[f"{s}_at"].notna() & (rank < i)), i)
+    if "converted" in out:
+        means = LEAD_STAGE_RANK[mapping.converted_means]
+        rank = rank.where(~(out["converted"].fillna(False).astype(bool) & (rank < means)),
+                          means)
+    floor = LEAD_STAGE_RANK[mapping.row_stage]
+    rank = rank.where(rank >= floor, floor)  # every row is at least a lead (or an MQL…)
+    out["stage"] = rank.map(STAGE_AT_RANK)
+    if "lead_at" not in out and "created_at" in out:
+        out["lead_at"] = out["created_at"]
+    if "created_at" not in out and "lead_at" in out:
+        out["created_at"] = out["lead_at"]
+    for s in LEAD_STAGES[1:floor]:  # a file of MQLs: each became one when it was created
+        if f"{s}_at" not in out and "created_at" in out:
+            out[f"{s}_at"] = out["created_at"]
+    if "converted" not in out:
+        out["converted"] = rank >= 5
+    return out
+
+
+def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    status = pd.Series("open", index=out.index, dtype="object")
+    if "stage" in out:
+        status = _per_value(out["stage"], lambda v: mapping.stages.get(v, "open"), "open")
+        status = status.where(status.isin(["open", "won", "lost"]), "open")
+    if "status" in out and mapping.columns.get("status"):
+        given = _per_value(out["status"], lambda v: deal_status_by_name(normalise(str(v))),
+                           None)
+        status = given.fillna(status)
+    if "closed" in out:  # Salesforce IsClosed/IsWon outrank stage names when they are filled
+        status = status.where(~out["closed"].fillna(False).astype(bool) | (status != "open"),
+                              "lost")
+    if "won" in out:
+        status = status.where(~out["won"].fillna(False).astype(bool), "won")
+    for outcome in ("won", "lost"):  # a won (lost) date decides what nothing else did
+        if f"{outcome}_at" not in out:
+            continue
+        dated = out[f"{outcome}_at"].notna() & (status == "open")
+        if dated.any():
+            status = status.where(~dated, outcome)
+            closed = out["closed_at"] if "closed_at" in out else pd.Series(
+                pd.NaT, index=out.index, dtype="datetime64[us]")
+            out["closed_at"] = closed.where(~dated | closed.notna(), out[f"{outcome}_at"])
+            notes.append(f"{int(dated.sum()):,} deal(s) are {outcome} by their "
+                         f"'{mapping.columns[f'{outcome}_at']}' date, closed on that date.")
+    out["status"] = status
+    if "stage" in out:
+        out["stage_order"] = out["stage"].map(stage_rank_order(mapping)).astype("Int64")
+    if "closed_at" in out:
+        expected = (out["status"] == "open") & out["closed_at"].notna()
+        if expected.any():
+            notes.append(f"{int(expected.sum()):,} open deal(s) carry a close date; it is an "
+                         "expected date, so it is ignored until the deal closes.")
+            out.loc[expected, "closed_at"] = pd.NaT
+    if "amount" in out:
+        negative = int((out["amount"] < 0).sum())
+        if negative:
+            notes.append(f"{negative:,} deal(s) have a negative amount; they are kept as given.")
+    return out
+
+
+# Fields whose values are categories a person typed or picked: `Google` and `google` are
+# one source. Channels also keep `unknown` apart from blank when a column has both.
+CATEGORIES = frozenset({"source", "origin", "segment", "owner", "product", "channel", "team",
+                        "manager"})
+CHANNELS = frozenset({"source", "origin", "channel"})
+
+
+def _dtype(kind: str) -> str:
+    return {"text": "string", "timestamp": "datetime64[us]", "number": "float64",
+            "integer": "Int64", "boolean": "boolean"}[kind]
+
+
+def stage_rank_order(mapping: Mapping) -> dict[str, int]:
+    """Deals: raw stage -> its 1-based position in the pipeline."""
+    return {s: i for i, s in enumerate(mapping.stage_order, start=1)}
