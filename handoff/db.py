@@ -392,6 +392,7 @@ def query(db: Database, name: str, **params: object) -> pd.DataFrame:
     if db.engine == "spark":
         from handoff import spark_db, spark_sql  # only Spark mode needs pyspark and sqlglot
 
-        return spark_db.run(db, spark_sql.spark_text(name), params)  # type: ignore[arg-type]
+        tables = db.tables  # type: ignore[attr-defined] - a SparkDatabase
+        return spark_db.run(db, spark_sql.spark_text(name, tables), params)  # type: ignore[arg-type]
     with db.connection.cursor() as cur:  # a cursor per query: safe across threads
         return cur.execute(sql_text(name), params).df()

@@ -43,6 +43,8 @@ class SparkDatabase(Database):
 
     session: Any = None
     database: str = ""
+    # canonical table → where this database reads it (`db.table`, or an empty stand-in view)
+    tables: tuple[tuple[str, str], ...] = ()
 
     def close(self, shared_too: bool = False) -> None:
         if (shared_too or not self.shared) and not self._life.closed:
@@ -134,24 +136,29 @@ def spark_database(spark: Any, database: str, name: str | None = None) -> SparkD
     have values and a fingerprint of their content (one pass over each table). A missing
     table is an empty one, as in DuckDB; a table missing a column is an error naming both."""
     database = checked_name(database)
-    spark.catalog.setCurrentDatabase(_use_catalog(spark, database))
     counts: dict[str, int] = {}
     present: dict[str, frozenset[str]] = {}
     notes: list[str] = []
+    where: dict[str, str] = {}
     digest = hashlib.sha256()
     for table in TABLES:
-        if not spark.catalog.tableExists(table):
-            spark.createDataFrame([], struct_type(table)).createOrReplaceTempView(table)
+        qualified = f"{database}.{table}"
+        if not spark.catalog.tableExists(qualified):
+            # one empty stand-in per canonical table, the same for every database: sharing
+            # it across databases on one session is harmless
+            where[table] = f"handoff_empty_{table}"
+            spark.createDataFrame([], struct_type(table)).createOrReplaceTempView(where[table])
             counts[table], present[table] = 0, frozenset()
             notes.append(f"Spark database {database} has no {table} table: counted as empty.")
             continue
-        have = {c.name.lower() for c in spark.catalog.listColumns(table)}
+        where[table] = qualified
+        have = {c.name.lower() for c in spark.table(qualified).schema}
         missing = [f.name for f in fields(table) if f.name not in have]
         if missing:
             raise ValueError(f"the Spark table {database}.{table} lacks the column(s) "
                              f"{', '.join(missing)}: load it with `python -m handoff.spark_load`"
                              " or publish a view with those names")
-        frame = spark.table(table)
+        frame = spark.table(qualified)
         from pyspark.sql import functions as F
 
         stats = frame.agg(F.count(F.lit(1)).alias("rows"),
@@ -165,7 +172,7 @@ def spark_database(spark: Any, database: str, name: str | None = None) -> SparkD
     return SparkDatabase(connection=None, fingerprint="spark-" + digest.hexdigest()[:26],
                          name=name or f"Spark: {database}", row_counts=counts,
                          fields_present=present, notes=tuple(notes), engine="spark",
-                         session=spark, database=database)
+                         session=spark, database=database, tables=tuple(where.items()))
 
 
 def bound(params: dict[str, object]) -> dict[str, object]:

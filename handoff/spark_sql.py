@@ -56,20 +56,37 @@ class HandoffSpark(Spark):
             return text
 
 
-@lru_cache(maxsize=128)
-def spark_text(name: str) -> str:
-    """The Spark SQL run for queries/<name>.sql (parameters stay named: `:name`)."""
-    return to_spark(sql_text(name))
+@lru_cache(maxsize=256)
+def spark_text(name: str, tables: tuple[tuple[str, str], ...] = ()) -> str:
+    """The Spark SQL run for queries/<name>.sql (parameters stay named: `:name`), each
+    canonical table read from where `tables` says (canonical name → qualified name)."""
+    return to_spark(sql_text(name), dict(tables))
 
 
-def to_spark(duckdb_sql: str) -> str:
-    """One DuckDB statement as Spark SQL that gives the same numbers (see the rules below)."""
+def to_spark(duckdb_sql: str, tables: dict[str, str] | None = None) -> str:
+    """One DuckDB statement as Spark SQL that gives the same numbers (see the rules below).
+    `tables` qualifies the canonical tables (`leads` → `acme.crm.leads`), so two databases
+    on one Spark session never read each other's tables; the names come from the schema's
+    allow-list and `spark_db.checked_name`, never from a query's text."""
     problems = portability_problems(duckdb_sql)
     if problems:
         raise ValueError("not portable to Spark: " + "; ".join(problems))
     tree = sqlglot.parse_one(duckdb_sql, read="duckdb")
     tree = tree.transform(_rewrite)
+    if tables:
+        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        tree = tree.transform(lambda node: _qualified(node, tables, ctes))
     return tree.sql(dialect=HandoffSpark, comments=False)
+
+
+def _qualified(node: exp.Expression, tables: dict[str, str], ctes: set[str]) -> exp.Expression:
+    if (isinstance(node, exp.Table) and not node.db and node.name in tables
+            and node.name not in ctes):
+        where = exp.to_table(tables[node.name])
+        where.set("alias", node.args.get("alias") or exp.TableAlias(
+            this=exp.to_identifier(node.name)))
+        return where
+    return node
 
 
 def portability_problems(duckdb_sql: str) -> list[str]:
