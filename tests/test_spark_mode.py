@@ -51,7 +51,9 @@ def _shown(script: str, db, monkeypatch) -> tuple[dict[str, str], list[pd.DataFr
     return {m.label: m.value for m in at.metric}, [d.value for d in at.dataframe]
 
 
-@pytest.mark.parametrize("script", ["../Home.py", "../pages/3_Close_rates.py"])
+@pytest.mark.parametrize("script", ["../Home.py", "../pages/2_Funnel.py",
+                                    "../pages/3_Close_rates.py", "../pages/4_Objectives.py",
+                                    "../pages/5_What_if.py"])
 def test_a_page_shows_the_same_numbers_on_spark(spark_engines, script, monkeypatch):
     duck, spark = spark_engines
     metrics, tables = _shown(script, duck, monkeypatch)
