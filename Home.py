@@ -9,7 +9,7 @@ sidebar under `st.navigation`; the built-in discovery works in both.
 
 import streamlit as st
 
-from handoff import home_ui, loyalty_ui, ui
+from handoff import home_ui, loyalty_ui, ui, workspace_ui
 
 st.set_page_config(page_title="Handoff", page_icon="🤝", layout="wide")
 ui.page_access()  # stops here for a visitor who may not see it
@@ -23,6 +23,7 @@ ui.flash()
 ui.loaded_overview(db)
 home_ui.headline_kpis(db)
 loyalty_ui.headline(db)
+workspace_ui.notes({"page": "Home"})
 
 st.subheader("Where to go next")
 st.page_link("pages/1_Data.py", label="Data: upload your CRM and marketing exports, map and "

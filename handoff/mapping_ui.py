@@ -9,12 +9,13 @@ failure leaves it in place.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from handoff import dataset, format, ingest, mapping, parsing, pipeline, state, ui
+from handoff import dataset, format, ingest, mapping, parsing, pipeline, state, ui, workspace_ui
 from handoff.ingest import RawTable, UploadError
 from handoff.mapping import NOT_A_STAGE, Mapping, Validation
 from handoff.pipeline import Unloadable
@@ -136,13 +137,13 @@ def file_card(upload, raw: RawTable, group: Together) -> dataset.Pending | Unloa
 
 def _mapping_for(raw: RawTable, fid: str, table: str, group: Together) -> Mapping:
     """The starting mapping for this file and table: a chosen saved preset or the proposal."""
-    presets: dict[str, Mapping] = state.PRESETS.setdefault(dict)
+    presets = kept_presets()
     usable = [n for n, m in presets.items() if m.table == table]
     proposed = group.proposed(fid)
     start = copy.deepcopy(proposed if proposed.table == table else group.proposed(fid, table))
     if usable:
         choice = st.selectbox("Start from", ["Proposed mapping", *usable], key=f"preset.{fid}",
-                              help="Mappings you saved in this session.")
+                              help="Mappings saved in this workspace.")
         if choice in presets:
             saved = presets[choice]
             headers = set(raw.frame.columns)
@@ -341,9 +342,12 @@ def _preset_controls(current: Mapping, fid: str) -> None:
         name = st.text_input("Preset name", key=f"presetname.{fid}",
                              placeholder="e.g. Our HubSpot deals export")
         if st.button("Save preset", key=f"presetsave.{fid}", disabled=not name.strip()):
-            state.PRESETS.setdefault(dict)[name.strip()] = current
-            st.success(f"Saved '{format.markdown_text(name.strip())}' for this session. "
-                       "Download it to reuse later.")
+            refused = workspace_ui.keep("mapping_preset", name.strip(), preset_value(current))
+            if refused:
+                st.error(format.markdown_text(refused))
+            else:
+                st.success(f"Saved '{format.markdown_text(name.strip())}' in the workspace: "
+                           "every member can start from it.")
         st.download_button("Download mapping (JSON)", current.to_json,
                            file_name="handoff-mapping.json", mime="application/json",
                            key=f"presetdl.{fid}", on_click="ignore")
@@ -361,7 +365,31 @@ def preset_upload() -> None:
                      f"({format.markdown_text(str(e))}). Download a preset from a file card "
                      "and upload that file unchanged.")
             continue
-        state.PRESETS.setdefault(dict)[f.name.removesuffix(".json")] = preset
-    saved = state.PRESETS.setdefault(dict)
+        done: set[str] = state.PRESET_FILES.setdefault(set)
+        if f.file_id not in done:  # an upload stays in the box: saved once, not every run
+            refused = workspace_ui.keep("mapping_preset", f.name.removesuffix(".json"),
+                                        preset_value(preset))
+            if refused:
+                st.error(format.markdown_text(refused))
+            else:
+                done.add(f.file_id)
+    saved = kept_presets()
     if saved:
-        st.caption("Presets in this session: " + format.markdown_text(", ".join(saved)))
+        st.caption("Presets in this workspace: " + format.markdown_text(", ".join(saved)))
+
+
+def preset_value(preset: Mapping) -> dict:
+    """A mapping as the workspace stores it: the JSON a preset download holds."""
+    return json.loads(preset.to_json())
+
+
+def kept_presets() -> dict[str, Mapping]:
+    """The mapping presets saved in the workspace, by name, newest first; each checked as an
+    uploaded preset is (one that no longer reads is left out)."""
+    out: dict[str, Mapping] = {}
+    for item in workspace_ui.kept_items("mapping_preset"):
+        try:
+            out[item.name] = Mapping.from_json(json.dumps(item.value))
+        except ValueError:
+            continue
+    return out

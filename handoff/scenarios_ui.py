@@ -13,7 +13,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from handoff import charts, format, state, ui, whatif
+from handoff import charts, format, state, ui, whatif, workspace_ui
 from handoff.whatif import Scenario
 from handoff.whatif_ui import apply, projection_table
 
@@ -113,12 +113,30 @@ def _import_scenario() -> None:
         return
     state.SAVED.setdefault(dict)[scenario.name] = scenario
     apply(scenario)
-    state.MESSAGE.set(("success", f"Imported '{scenario.name}' and applied it."))
+    refused = workspace_ui.keep("scenario", scenario.name, scenario.to_data())
+    if refused:
+        state.MESSAGE.set(("error", f"Imported '{scenario.name}' and applied it. {refused}"))
+    else:
+        state.MESSAGE.set(("success", f"Imported '{scenario.name}', applied it and saved it "
+                           "in the workspace."))
+
+
+def kept_scenarios() -> dict[str, Scenario]:
+    """The scenarios saved in the workspace, by name, oldest first (as they were saved); one
+    that no longer reads as a scenario is left out."""
+    out: dict[str, Scenario] = {}
+    for item in reversed(workspace_ui.kept_items("scenario")):
+        try:
+            out[item.name] = whatif.scenario_from_data(item.value)
+        except ValueError:
+            continue
+    return out
 
 
 def scenarios(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> None:
     """Save, export, import, compare up to four scenarios, and a link that reopens them."""
     saved: dict[str, Scenario] = state.SAVED.setdefault(dict)
+    saved.update(kept_scenarios())  # saved by anyone in the workspace, in any session
     named = scenario
     if not workshop:
         c1, c2 = st.columns([3, 1])
@@ -127,8 +145,12 @@ def scenarios(baseline: whatif.Baseline, scenario: Scenario, workshop: bool) -> 
                              placeholder="e.g. Joint revenue target")
         named = replace(scenario, name=" ".join(name.split()) or scenario.name)
         if c2.button("Save scenario", key="whatif.save", width="stretch"):
-            saved[named.name] = named
-            st.success(f"Saved '{format.markdown_text(named.name)}'.")
+            refused = workspace_ui.keep("scenario", named.name, named.to_data())
+            if refused:
+                st.error(format.markdown_text(refused))
+            else:
+                saved[named.name] = named
+                st.success(f"Saved '{format.markdown_text(named.name)}' in the workspace.")
         d1, d2 = st.columns(2)
         d1.download_button("Export scenario (JSON)", named.to_json,
                            file_name="handoff-scenario.json", mime="application/json",

@@ -49,9 +49,11 @@ class Slot(Generic[T]):
 ACCESS: Slot[Access] = Slot("data.access")  # the workspace and role, set by the gate each run
 SHOWN: Slot[Database] = Slot("data.shown")  # the workspace database (or demo) this run shows
 FLASH: Slot[str] = Slot("data.flash")  # the message of the last load, shown once
-PRESETS: Slot[dict] = Slot("data.saved_presets")  # mapping presets saved or uploaded, by name
+PRESET_FILES: Slot[set[str]] = Slot("data.preset_files")  # preset uploads already kept
 FILE_WORK: Slot[dict] = Slot("data.file_work")  # per uploaded file: its read, proposal, mapping
 VERSIONS_MESSAGE: Slot[tuple[str, str]] = Slot("data.versions_message")  # (kind, text)
+NOTE_BODY: Slot[str] = Slot("data.note_body")  # the note being written (a text area's key)
+NOTES_MESSAGE: Slot[str] = Slot("data.notes_message")  # why the last note was not saved
 
 # --- the sidebar ----------------------------------------------------------------------------
 FILTERS: Slot[Filters] = Slot("filters.current")  # the last filters drawn (exports say them)
@@ -85,7 +87,6 @@ SCENARIO_FILE: Slot[object] = Slot("whatif.import")  # the scenario file uploade
 WIDGET_SLOTS = (SHARE_SLIDER, SCENARIO_NAME, HORIZON, COMPARED, SCENARIO_FILE)
 
 # --- objectives -----------------------------------------------------------------------------
-UPLOADED_TARGETS: Slot[dict[str, float]] = Slot("objectives.uploaded_targets")
 TARGETS_VERSION: Slot[int] = Slot("objectives.version")
 LAST_TARGETS_UPLOAD: Slot[str] = Slot("objectives.last_upload")
 TARGETS_MESSAGE: Slot[tuple[str, str]] = Slot("objectives.targets_message")  # (kind, text)

@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from handoff import export, format, objectives, state, ui
+from handoff import export, format, objectives, state, ui, workspace_ui
 from handoff.db import Database
 from handoff.kpis import KPI_BY_KEY, KPI_BY_LABEL, KPIS, Kpi, missing, owners
 
@@ -113,48 +113,102 @@ def read_targets(name: str, data: bytes) -> tuple[dict[str, float], list[str]] |
     return out, warnings
 
 
+KEPT_NAME = "current"  # the workspace keeps one targets table, under this name
+
+
+def kept_targets() -> dict[str, float]:
+    """The targets saved in the workspace (KPI key -> target), each checked again: one out
+    of range or of an unknown KPI is left out (its default shows)."""
+    found = workspace_ui.kept_items("targets")
+    saved = next((i.value for i in found if i.name == KEPT_NAME), None)
+    table = saved.get("targets") if isinstance(saved, dict) else None
+    out: dict[str, float] = {}
+    for key, entry in (table or {}).items():
+        value = entry.get("target") if isinstance(entry, dict) else None
+        if key in KPI_BY_KEY:
+            checked, problem = checked_target(KPI_BY_KEY[key], value)
+            if checked is not None and problem is None:
+                out[key] = checked
+    return out
+
+
+def _keep_targets(values: dict[str, float], label: str, grain: str,
+                  shares: dict[str, float] | None) -> str | None:
+    """Save the targets people set in the workspace, with each one's owner and the period
+    they were set on; None when saved, otherwise why not."""
+    table = {}
+    for key, value in values.items():
+        owner, supporter = owners(KPI_BY_KEY[key], shares)
+        table[key] = {"target": value, "owner": owner, "supporting": supporter}
+    return workspace_ui.keep("targets", KEPT_NAME,
+                             {"targets": table, "period": label, "grain": grain})
+
+
+def _typed(key: str, kpis: list[Kpi], kept: dict[str, float]) -> dict[str, float]:
+    """The kept targets with the cells typed into the table on top: a valid number sets a
+    target, an emptied cell goes back to the default; an invalid one changes nothing (the
+    page says why below the table)."""
+    out = dict(kept)
+    edits = (st.session_state.get(key) or {}).get("edited_rows", {})
+    for row, cells in edits.items():
+        if "Target" not in cells or not 0 <= int(row) < len(kpis):
+            continue
+        kpi = kpis[int(row)]
+        value, problem = checked_target(kpi, cells["Target"])
+        if problem is None and value is None:
+            out.pop(kpi.key, None)
+        elif problem is None:
+            out[kpi.key] = value
+    return out
+
+
 def targets(db: Database, history: pd.DataFrame, label: str, grain: str,
             shares: dict[str, float] | None) -> dict[str, float]:
-    """The editable SMART targets table; returns KPI key -> target."""
+    """The SMART targets table, kept in the workspace (owners and editors change it, viewers
+    see it); returns KPI key -> target."""
+    access = state.ACCESS.get()
+    editable = access is not None and access.can_edit_targets
     defaults = objectives.default_targets(history)
-    uploaded: dict[str, float] = state.UPLOADED_TARGETS.get() or {}
+    kept = kept_targets()
     kpis = [k for k in KPIS if missing(db, k) is None]
     rows = []
     for k in kpis:
         owner, supporter = owners(k, shares)
-        value = uploaded.get(k.key, defaults.get(k.key, math.nan))
+        value = kept.get(k.key, defaults.get(k.key, math.nan))
         rows.append({"KPI": k.label, "Target": value, "Period": label, "Owner": owner,
                      "Supporting": supporter, "Better when": k.better})
     version = state.TARGETS_VERSION.get() or 0
+    key = f"obj.targets.{grain}.{label}.{version}"
     edited = st.data_editor(
-        pd.DataFrame(rows), hide_index=True, width="stretch",
-        key=f"obj.targets.{grain}.{label}.{version}",
-        disabled=["KPI", "Period", "Owner", "Supporting", "Better when"],
+        pd.DataFrame(rows), hide_index=True, width="stretch", key=key,
+        disabled=True if not editable else ["KPI", "Period", "Owner", "Supporting",
+                                            "Better when"],
         column_config={"Target": st.column_config.NumberColumn(format="localized", min_value=0.0,
                                                                max_value=MAX_TARGET)})
     st.caption("Defaults come from history: the average of up to four earlier periods, 10% "
                "better (rates: 2 points better; a rate is a share, 45% is 0.45). Every target "
                "has a number and a period. Owner and supporting team follow the "
-               "accountability split on the What-if page: change who owns what there.")
+               "accountability split on the What-if page: change who owns what there. "
+               "Targets set here are kept in the workspace for every member.")
+    typed = _typed(key, kpis, kept)
+    if typed != kept:
+        refused = _keep_targets(typed, label, grain, shares)
+        if refused:
+            st.error(format.markdown_text(refused))
+            edited = pd.DataFrame(rows)  # what the workspace holds, not the refused edit
+        else:  # the table is drawn afresh from the workspace: no stale edit is saved again
+            state.TARGETS_VERSION.set(version + 1)
+            state.TARGETS_MESSAGE.set(("success", "Targets saved in the workspace."))
+            st.rerun()
     c1, c2 = st.columns(2)
     c1.download_button("Download targets (CSV)", lambda: export.safe_csv(edited),
                        file_name=f"handoff-targets-{label}.csv", mime="text/csv",
                        key="obj.targets.dl", on_click="ignore")
-    upload = c2.file_uploader("Upload targets (CSV with KPI and Target columns)", type=["csv"],
-                              key="obj.targets.up", max_upload_size=1)
-    if upload is not None and state.LAST_TARGETS_UPLOAD.get() != upload.file_id:
-        state.LAST_TARGETS_UPLOAD.set(upload.file_id)
-        # the size is checked before the file's bytes are read
-        loaded = read_targets(upload.name, upload.getvalue()) \
-            if upload.size <= MAX_TARGETS_BYTES else _too_big(upload.name, upload.size)
-        if isinstance(loaded, str):
-            state.TARGETS_MESSAGE.set(("error", loaded))
-        else:
-            state.UPLOADED_TARGETS.set(loaded[0])
-            state.TARGETS_VERSION.set(version + 1)
-            state.TARGETS_MESSAGE.set(("success", f"Targets from {upload.name} applied"
-                                       + (f" ({'; '.join(loaded[1])})." if loaded[1] else ".")))
-        st.rerun()
+    if editable:
+        _upload(c2, version, label, grain, shares)
+    else:
+        c2.info("Targets are set by the workspace's owners and editors; you are a viewer. "
+                "Ask an owner to change your role to set them.")
     ui.message(state.TARGETS_MESSAGE.pop())
     out, problems = {}, []
     for k, r in zip(kpis, edited.itertuples(), strict=True):
@@ -166,6 +220,32 @@ def targets(db: Database, history: pd.DataFrame, label: str, grain: str,
     if problems:
         st.warning("Not used as targets: " + format.markdown_text("; ".join(problems)) + ".")
     return out
+
+
+def _upload(column, version: int, label: str, grain: str,
+            shares: dict[str, float] | None) -> None:
+    """An uploaded targets CSV replaces the workspace's targets (its KPIs; the rest go back
+    to their defaults), once per upload."""
+    upload = column.file_uploader("Upload targets (CSV with KPI and Target columns)",
+                                  type=["csv"], key="obj.targets.up", max_upload_size=1)
+    if upload is None or state.LAST_TARGETS_UPLOAD.get() == upload.file_id:
+        return
+    state.LAST_TARGETS_UPLOAD.set(upload.file_id)
+    # the size is checked before the file's bytes are read
+    loaded = read_targets(upload.name, upload.getvalue()) \
+        if upload.size <= MAX_TARGETS_BYTES else _too_big(upload.name, upload.size)
+    if isinstance(loaded, str):
+        state.TARGETS_MESSAGE.set(("error", loaded))
+    else:
+        refused = _keep_targets(loaded[0], label, grain, shares)
+        if refused:
+            state.TARGETS_MESSAGE.set(("error", refused))
+        else:
+            state.TARGETS_VERSION.set(version + 1)
+            state.TARGETS_MESSAGE.set(("success", f"Targets from {upload.name} applied and "
+                                       "kept in the workspace"
+                                       + (f" ({'; '.join(loaded[1])})." if loaded[1] else ".")))
+    st.rerun()
 
 
 def revenue_target(value: float | None, fallback: float) -> float:

@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handoff import export, format, scenarios_ui, state, whatif, whatif_ui
+from handoff import workspaces as w
 from handoff.mapping import Mapping
 from handoff.targets_ui import MAX_TARGETS_BYTES, read_targets
 from handoff.whatif import Scenario
@@ -207,6 +208,12 @@ def _targets_upload(content: bytes, name: str = "targets.csv") -> AppTest:
     return at
 
 
+def _kept_targets() -> dict[str, float]:
+    """The targets the local workspace keeps (KPI key -> target)."""
+    kept = w.items(w.local_workspace(), w.LOCAL_USER, "targets")
+    return {k: v["target"] for k, v in kept[0].value["targets"].items()} if kept else {}
+
+
 def _reverse_funnel_renders(at: AppTest) -> None:
     """The tab that crashed on inf, 1e308 and negative revenue targets."""
     at.session_state["obj.tab"] = "Reverse funnel"
@@ -237,7 +244,7 @@ HOSTILE_TARGETS = [
 def test_a_hostile_targets_file_says_row_and_column_and_changes_nothing(case, content, said):
     at = _targets_upload(content)
     assert any(said in m for m in _messages(at)), _messages(at)
-    assert "objectives.uploaded_targets" not in at.session_state
+    assert _kept_targets() == {}
     _reverse_funnel_renders(at)
 
 
@@ -250,8 +257,7 @@ def test_unknown_kpis_and_columns_are_named_and_the_rest_applied():
     content = (b"KPI,Target,Owner,Secret\nLeads,\"2,500\",Sales,x\n=cmd|' /C calc'!A0,5\n"
                b"Revenue against target,1000000000000\n")
     at = _targets_upload(content)
-    assert at.session_state["objectives.uploaded_targets"] == {
-        "leads": 2500.0, "revenue_target": 1e12}
+    assert _kept_targets() == {"leads": 2500.0, "revenue_target": 1e12}
     said = " ".join(_messages(at))
     assert "ignored column(s): Secret" in said and "ignored unknown KPI(s)" in said
     _reverse_funnel_renders(at)  # the largest target accepted still renders
@@ -318,12 +324,12 @@ def _presets(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
 
 
 def _saved(at: AppTest) -> str:
-    return " ".join(c.value for c in at.caption if c.value.startswith("Presets in this session"))
+    return " ".join(c.value for c in at.caption if c.value.startswith("Presets in this workspace"))
 
 
 def test_a_downloaded_preset_uploads_and_is_offered(data_page):
     _presets(data_page, ("won deals.json", GOOD_PRESET.to_json().encode()))
-    assert _saved(data_page) == "Presets in this session: won deals"
+    assert _saved(data_page) == "Presets in this workspace: won deals"
     assert Mapping.from_json(GOOD_PRESET.to_json()) == GOOD_PRESET
 
 
@@ -334,7 +340,7 @@ def test_a_hostile_preset_is_refused_with_what_is_wrong_and_the_good_one_kept(
     _presets(data_page, ("good.json", GOOD_PRESET.to_json().encode()), ("evil.json", content))
     assert any(said in m and "evil.json is not a Handoff mapping preset" in m
                for m in _messages(data_page)), _messages(data_page)
-    assert _saved(data_page) == "Presets in this session: good"
+    assert _saved(data_page) == "Presets in this workspace: good"
 
 
 def test_a_50_mb_preset_is_refused_from_its_size(data_page):

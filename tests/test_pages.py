@@ -181,17 +181,23 @@ def test_objectives_show_actuals_and_a_changed_target_changes_attainment():
     won = deals[(deals.status == "won") & (deals.closed_at >= "2026-07-01")
                 & (deals.closed_at < "2026-10-01")]
     assert _kpi(at, "Revenue won").Actual == f"${won.amount.sum():,.0f}"  # 2026 Q3: complete
-    at.session_state["objectives.uploaded_targets"] = {"revenue_won": won.amount.sum() / 2}
-    at.session_state["objectives.version"] = 1
-    at.run()
-    assert not at.exception
+    type_target(at, "Revenue won", won.amount.sum() / 2)
     row = _kpi(at, "Revenue won")
     assert row.Attainment == pytest.approx(200.0) and row["Against target"] == "On target"
-    at.session_state["objectives.uploaded_targets"] = {"revenue_won": won.amount.sum() * 4}
-    at.session_state["objectives.version"] = 2
-    at.run()
+    type_target(at, "Revenue won", won.amount.sum() * 4)
     row = _kpi(at, "Revenue won")
     assert row.Attainment == pytest.approx(25.0) and row["Against target"] == "Behind target"
+
+
+def type_target(at: AppTest, kpi: str, value: float) -> AppTest:
+    """Type a target into the SMART targets table, as a person does, and run the page."""
+    editor = next(d for d in at.data_editor if d.key and d.key.startswith("obj.targets."))
+    row = editor.value["KPI"].tolist().index(kpi)
+    at.session_state[editor.key] = {"edited_rows": {row: {"Target": value}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def test_objectives_name_what_an_upload_lacks():
