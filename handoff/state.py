@@ -53,7 +53,7 @@ PRESET_FILES: Slot[set[str]] = Slot("data.preset_files")  # preset uploads alrea
 FILE_WORK: Slot[dict] = Slot("data.file_work")  # per uploaded file: its read, proposal, mapping
 VERSIONS_MESSAGE: Slot[tuple[str, str]] = Slot("data.versions_message")  # (kind, text)
 NOTE_BODY: Slot[str] = Slot("data.note_body")  # the note being written (a text area's key)
-NOTES_MESSAGE: Slot[str] = Slot("data.notes_message")  # why the last note was not saved
+NOTES_MESSAGE: Slot[tuple[str, str]] = Slot("data.notes_message")  # (kind, text)
 
 # --- the sidebar ----------------------------------------------------------------------------
 FILTERS: Slot[Filters] = Slot("filters.current")  # the last filters drawn (exports say them)
@@ -84,7 +84,7 @@ SCENARIO_NAME: Slot[str] = Slot("whatif.name")
 HORIZON: Slot[int] = Slot("whatif.horizon")
 COMPARED: Slot[list[str]] = Slot("whatif.compare")
 SCENARIO_FILE: Slot[object] = Slot("whatif.import")  # the scenario file uploader
-WIDGET_SLOTS = (SHARE_SLIDER, SCENARIO_NAME, HORIZON, COMPARED, SCENARIO_FILE)
+WIDGET_SLOTS = (SHARE_SLIDER, SCENARIO_NAME, HORIZON, COMPARED, SCENARIO_FILE, NOTE_BODY)
 
 # --- objectives -----------------------------------------------------------------------------
 TARGETS_VERSION: Slot[int] = Slot("objectives.version")

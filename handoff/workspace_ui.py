@@ -77,20 +77,22 @@ def notes(about: dict[str, str]) -> None:
         st.button("Add note", key="notes.add", on_click=_add_note, args=(access, about))
         left = state.NOTES_MESSAGE.pop()
         if left:
-            st.error(format.markdown_text(left))
+            kind, text = left
+            (st.warning if kind == "warning" else st.error)(format.markdown_text(text))
 
 
 def _add_note(access: Access, about: dict[str, str]) -> None:
     """Store the note typed in the box (a callback: the box is emptied before it is drawn)."""
     body = state.NOTE_BODY.get() or ""
     if not body.strip():
-        state.NOTES_MESSAGE.set("Write the note in the box first, then press Add note.")
+        state.NOTES_MESSAGE.set(("warning", "Write the note in the box first, then press Add "
+                                            "note."))
         return
     try:
         workspaces.annotate(access.workspace, access.email, body, about,
                             _current_version(access))
     except WorkspaceError as e:
-        state.NOTES_MESSAGE.set(f"The note was not saved: {e}")
+        state.NOTES_MESSAGE.set(("error", f"The note was not saved: {e}"))
         return
     state.NOTE_BODY.set("")
 

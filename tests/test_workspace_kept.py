@@ -181,3 +181,18 @@ def test_a_viewer_may_write_a_note(as_viewer):
     [note] = w.annotations(w.local_workspace(), VIEWER)
     assert (note.body, note.written_by, note.about) == (
         "Leads from March are missing", VIEWER, {"page": "Home"})
+
+
+def test_a_store_that_fails_to_save_is_said_and_the_page_goes_on(monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise w.SaveFailed("The disk is full: free some space, then save again.")
+
+    monkeypatch.setattr(w, "save_item", full_disk)
+    at = _scenarios_tab()
+    at.text_input(key="whatif.name").set_value("Joint plan").run()
+    at.button(key="whatif.save").click().run()
+    assert not at.exception
+    said = " ".join(shown(e.value) for e in at.error)
+    assert "The scenario 'Joint plan' was not saved: The disk is full" in said
+    assert "Joint plan" not in at.multiselect(key="whatif.compare").options
+    assert any(m.label.startswith("Revenue") for m in at.metric)  # the page is still drawn
