@@ -117,8 +117,8 @@ def _import_scenario() -> None:
     if refused:
         state.MESSAGE.set(("error", f"Imported '{scenario.name}' and applied it. {refused}"))
     else:
-        state.MESSAGE.set(("success", f"Imported '{scenario.name}', applied it and saved it "
-                           "in the workspace."))
+        state.MESSAGE.set(("success", f"Imported '{scenario.name}' and applied it. Saved in "
+                           "the workspace."))
 
 
 def kept_scenarios() -> dict[str, Scenario]:
