@@ -183,10 +183,10 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
     others = {"previous": before, "year": this.year_earlier()}
     labels = {"previous": "The period just before", "year": "The same period a year earlier",
               "custom": "A period I choose"}
+    # bound to the address by its label, so the spans (which move as data grows) are captions
     choice = c2.radio("Compare with", ["previous", "year", "custom"], key="funnel.compare",
-                      persist_state="session",
-                      format_func=lambda k: labels[k] + (f" ({_span(others[k])})"
-                                                         if k in others else ""))
+                      persist_state="session", bind="query-params", format_func=labels.get,
+                      captions=[_span(others["previous"]), _span(others["year"]), ""])
     other = others.get(choice, before)
     if choice == "custom":
         if "funnel.compare.range" not in st.session_state:

@@ -74,11 +74,13 @@ def decode(text: str) -> tuple[Scenario, list[Scenario]]:
 
 
 def open_link() -> None:
-    """The scenario in the page's address (and those compared with it), applied once."""
+    """The scenario in the page's address (and those compared with it), applied once. A text
+    this session wrote itself (`keep_in_address`) is never applied back: while the slider
+    moves, the browser may still send the address of a run or two ago."""
     text = st.query_params.get(LINK_PARAM)
-    if not text or state.LINK_APPLIED.get() == text:
+    if not text or text in state.LINK_SEEN.get([]):
         return
-    state.LINK_APPLIED.set(text)
+    _seen(text)
     try:
         current, compared = decode(text)
     except ValueError as e:
@@ -92,6 +94,33 @@ def open_link() -> None:
         saved[s.name] = s
     if compared:
         state.COMPARED.set([s.name for s in compared])
+
+
+def _seen(text: str) -> None:
+    seen = state.LINK_SEEN.setdefault(list)
+    if text not in seen:
+        seen.append(text)
+        del seen[:-200]
+
+
+def keep_in_address(scenario: Scenario) -> None:
+    """The scenario on screen in the address, so the address itself reopens it (left out for
+    the default split). An opened share link, which also carries the scenarios compared, stays
+    while it still shows the scenario on screen."""
+    text = st.query_params.get(LINK_PARAM)
+    if text:
+        try:
+            if _compact(decode(text)[0]) == _compact(scenario):
+                return
+        except ValueError:
+            pass
+    if _compact(scenario) == _compact(Scenario(name=scenario.name)):
+        if text:
+            del st.query_params[LINK_PARAM]
+        return
+    wanted = encode(scenario)
+    _seen(wanted)
+    st.query_params[LINK_PARAM] = wanted
 
 
 def _import_scenario() -> None:

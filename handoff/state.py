@@ -77,7 +77,7 @@ SAVED: Slot[dict] = Slot("whatif.saved")  # saved scenarios by name
 MESSAGE: Slot[tuple[str, str]] = Slot("whatif.message")  # (kind, text) left by a callback
 VERSION: Slot[int] = Slot("whatif.version")  # bumped when the tables must be redrawn
 PENDING: Slot[dict[str, float]] = Slot("whatif.pending_shares")  # table edits to apply
-LINK_APPLIED: Slot[str] = Slot("whatif.link_applied")  # the ?scenario= link already applied
+LINK_SEEN: Slot[list[str]] = Slot("whatif.link_seen")  # ?scenario= texts applied or written
 # widgets the code also sets (from a preset, an import or a link) before they are drawn
 SHARE_SLIDER: Slot[float] = Slot("whatif.share")  # marketing's share of sale and margin
 SCENARIO_NAME: Slot[str] = Slot("whatif.name")

@@ -16,7 +16,17 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from handoff import auth, demo, engine, export, format, state, workspace_gate, workspace_versions
+from handoff import (
+    auth,
+    demo,
+    engine,
+    export,
+    format,
+    state,
+    view_link,
+    workspace_gate,
+    workspace_versions,
+)
 from handoff.db import Database
 from handoff.filters import Filters, filter_options
 from handoff.schema import TABLE_LABELS
@@ -118,8 +128,12 @@ def filters(db: Database) -> Filters:
     dated = summary.first_date is not None
     lo = summary.first_date.date() if dated else dt.date(1900, 1, 1)
     hi = summary.last_date.date() if dated else dt.date(2100, 1, 1)
+    dropped = view_link.apply_link(lo, hi, options)
     with st.sidebar:
         st.markdown("**Filters** (shared by every page)")
+        if dropped:
+            st.warning("This link's filters are not all in the loaded data; left out: "
+                       f"{format.markdown_text(', '.join(dropped))}.")
         if dated:
             chosen = _durable(st.date_input, "range", (lo, hi), "Date range",
                               min_value=lo, max_value=hi)
@@ -135,6 +149,7 @@ def filters(db: Database) -> Filters:
                                       ("owner", "Owner"))}
     f = Filters(start, end, tuple(picks["source"]), tuple(picks["segment"]),
                 tuple(picks["owner"]), all_time=start <= lo and end >= hi)
+    view_link.keep_in_address(f, anonymised=bool(state.ANONYMISE.get()))
     state.FILTERS.set(f)
     return f
 

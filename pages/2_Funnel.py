@@ -22,7 +22,7 @@ result = ui.computed(db, funnel.funnel, f, req)
 leads_only = req.unit != "deals" and not req.collapse
 main, compare, timing, trends, drill, loyal = st.tabs(
     ["Funnel", "Compare periods", "Time to convert", "Trends", "Drill down", "Loyalty"],
-    key="funnel.tab", on_change="rerun")
+    key="funnel.tab", on_change="rerun", bind="query-params")
 
 if main.open:
     with main:

@@ -30,7 +30,7 @@ if rates.empty:
 label = close_rates.GROUPS[by]
 ranked, compare, cycle, trend, leads = st.tabs(
     ["Ranking", "Compare two", "Sales cycle", "Trend by quarter", "Lead conversion"],
-    key="cr.tab", on_change="rerun")
+    key="cr.tab", on_change="rerun", bind="query-params")
 if ranked.open:
     with ranked:
         if close_rates.only_won(rates):

@@ -30,7 +30,7 @@ label = objectives.period_label(periods.period.iloc[index], grain)
 shares = state.SHARES.get()  # who owns what: the What-if page's split
 cards, plan, funnel_back, bottleneck, cac = st.tabs(
     ["Scorecards", "SMART targets", "Reverse funnel", "Bottlenecks", "CAC by channel"],
-    key="obj.tab", on_change="rerun")
+    key="obj.tab", on_change="rerun", bind="query-params")
 with plan:
     history = objectives.values(periods.iloc[:index], life, {})
     targets = targets_ui.targets(db, history, label, grain, shares)

@@ -30,13 +30,14 @@ st.caption(f"An illustrative model, not a forecast: it shows the trade-off on yo
            f"among them {format.markdown_text(baseline_rates_note(baseline))}; "
            f"scorecards judge {format.markdown_text(quarter)} against default targets.")
 scenario = whatif_ui.controls(workshop)
+scenarios_ui.keep_in_address(scenario)
 whatif_ui.results(baseline, scenario, attainment, quarter, workshop)
 if workshop:
     st.subheader("Scenarios compared")
     scenarios_ui.scenarios(baseline, scenario, workshop=True)
 else:  # only the open tab runs: a slider move recomputes what is on screen
     sensitivity, scenarios = st.tabs(["Sensitivity", "Scenarios"], key="whatif.tab",
-                                     on_change="rerun")
+                                     on_change="rerun", bind="query-params")
     if sensitivity.open:
         with sensitivity:
             whatif_ui.sensitivity(baseline, scenario)

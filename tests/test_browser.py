@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
+from handoff import scenarios_ui
 from handoff.demo import DEMO_DIR
 from tests.conftest import FIXTURES
 
@@ -129,6 +131,9 @@ def test_whatif_slider_by_keyboard_and_a_shared_link(browser, page, app_url):
                                                                re.compile("^50%"))
     expect(revenue).not_to_have_text(before, timeout=30_000)
     after = _settled(page, revenue)
+    expect(page).to_have_url(re.compile(r"[?&]scenario="), timeout=30_000)  # the address too
+    (address,) = parse_qs(urlsplit(page.url).query)["scenario"]
+    assert scenarios_ui.decode(address)[0].shares["sale"] == 0.5
 
     page.get_by_role("tab", name="Scenarios").click()
     _wait_idle(page)

@@ -151,7 +151,9 @@ def test_compare_periods_on_the_default_range(page, app_url, demo):
     def span(q) -> str:
         return f"{q.start_time:%d %b %Y} – {q.end_time:%d %b %Y}"
 
-    expect(page.get_by_text(f"The period just before ({span(before)})")).to_be_visible()
+    compare_with = page.locator('[data-testid="stRadio"]').filter(has_text="Compare with")
+    expect(compare_with.get_by_text("The period just before", exact=True)).to_be_visible()
+    expect(compare_with.get_by_text(span(before), exact=True)).to_be_visible()
     expect(page.get_by_text(re.compile("^Still maturing, so left out of the verdict: "
                                        ".*Customer → Evangelist"))).to_be_visible()
     waited = (last.date() - quarter.end_time.date()).days
@@ -165,6 +167,50 @@ def test_compare_periods_on_the_default_range(page, app_url, demo):
     _no_exception(page)
     expect(page.get_by_text(re.compile("These periods overlap .* share [\\d,]+ days"))
            ).to_be_visible()
+
+
+def test_a_copied_link_shows_another_member_the_same_view(browser, page, app_url, demo):
+    """Issue 13, item 5: the page, a sidebar filter, the open tab and the compare mode are in
+    the address; opened in another browser context it shows the same view and numbers."""
+    leads, deals = demo["leads"], demo["deals"]
+    source = "Paid search"
+    page.goto(f"{app_url}/Funnel")
+    _wait_idle(page)
+    page.get_by_label("Source / channel").click()
+    page.keyboard.type(source)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    _rerun_done(page)
+    _tab(page, "Compare periods")
+    page.get_by_text("The same period a year earlier", exact=True).click()
+    _rerun_done(page)
+    expect(page).to_have_url(re.compile("funnel.compare=The"), timeout=30_000)
+    link = page.url
+    for part in ("/Funnel?", "source=Paid+search", "funnel.tab=Compare+periods",
+                 "funnel.compare=The+same+period+a+year+earlier"):
+        assert part in link.replace("%20", "+"), link
+
+    last = max(leads.created_at.max(), deals.closed_at.fillna(deals.created_at).max())
+    quarter = (last + pd.Timedelta(days=1)).to_period("Q") - 1
+
+    def lead_to_mql(q) -> float:
+        cohort = leads[(leads.source == source) & (leads.created_at >= q.start_time)
+                       & (leads.created_at < q.end_time.normalize() + pd.Timedelta(days=1))]
+        return cohort.mql_at.notna().sum() / len(cohort)
+
+    expected = f"Lead → MQL: {lead_to_mql(quarter):.1%} against {lead_to_mql(quarter - 4):.1%}"
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.goto(link)
+    expect(other.get_by_role("tab", name="Compare periods", exact=True)).to_have_attribute(
+        "aria-selected", "true", timeout=60_000)
+    _no_exception(other)
+    for shown in (page, other):
+        expect(shown.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+            has_text="Source / channel").get_by_text(source, exact=True)).to_be_visible()
+        expect(shown.get_by_role("radio", name="The same period a year earlier")).to_be_checked()
+        expect(shown.get_by_text(re.compile("^" + re.escape(expected)))).to_be_visible(
+            timeout=60_000)
+    other.context.close()
 
 
 def test_deals_lost_apart_from_still_open_and_objectives_say_why(browser, app_url, tmp_path):
