@@ -1,18 +1,23 @@
-"""Time per what-if slider move, at demo size and at ~1M leads.
+"""Time per what-if slider move, at demo size and at ~1M leads, and the server's time per
+move as a browser makes it.
 
 A slider move recomputes the projection (scenario and baseline), the scorecards and the
 comparison; the baseline itself is measured from the database once per dataset (cached in
 the app by the data's fingerprint), so it is timed separately as "first load".
 The 1M-lead dataset is the demo replicated with fresh ids: the same distributions, 51× the
-rows. Prints figures; asserts nothing about speed.
+rows. The server's time per move is measured in Chromium against `streamlit run` on the
+demo: from the websocket frame that asks for the rerun to the last frame the server sends
+back for it (on loopback: the network adds nothing to speak of). Prints figures; asserts
+nothing about speed.
 
-    .venv/bin/python benchmarks/whatif.py [--copies 51] [--repeat 5]
+    .venv/bin/python benchmarks/whatif.py [--copies 51] [--repeat 5] [--server-moves 40]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import statistics
 import sys
@@ -65,10 +70,47 @@ def measure(label: str, tables: dict[str, pd.DataFrame], repeat: int) -> dict[st
             "peak RSS MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
+def server_moves(moves: int) -> list[float]:
+    """Seconds the server spends per slider move (arrow key), after two warm-up moves."""
+    from load import ARGS, IDLE, served
+    from playwright.sync_api import sync_playwright
+
+    frames: dict[str, list[float]] = {"sent": [], "received": []}
+
+    def watch(ws) -> None:
+        ws.on("framesent", lambda _: frames["sent"].append(time.perf_counter()))
+        ws.on("framereceived", lambda _: frames["received"].append(time.perf_counter()))
+
+    times = []
+    with served() as (_, url, _log), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get(
+            "HANDOFF_CHROMIUM", "/usr/bin/chromium"), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        page.on("websocket", watch)
+        page.goto(f"{url}/What_if")
+        page.wait_for_selector(IDLE)
+        page.get_by_role("slider").first.focus()
+        for i in range(moves + 2):
+            page.wait_for_timeout(300)
+            frames["sent"].clear()
+            frames["received"].clear()
+            page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
+            page.wait_for_timeout(150)
+            page.wait_for_selector(IDLE)
+            page.wait_for_timeout(300)  # frames that arrive after the run ends
+            if i >= 2 and frames["sent"] and frames["received"]:
+                times.append(frames["received"][-1] - frames["sent"][0])
+        browser.close()
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=51, help="demo copies for the big run")
     parser.add_argument("--repeat", type=int, default=5, help="sweeps of the 21 positions")
+    parser.add_argument("--server-moves", type=int, default=40,
+                        help="slider moves timed in Chromium (0: skip)")
     args = parser.parse_args()
     demo = demo_tables()
     rows = [measure("demo", demo, args.repeat),
@@ -78,6 +120,11 @@ def main() -> None:
     print(f"\nslider move, {big['leads']:,} vs {small['leads']:,} leads: "
           f"{big['move median ms'] / small['move median ms']:.2f}× (the model runs on "
           "aggregates, so a move should not grow with the data)")
+    if args.server_moves:
+        moves = sorted(server_moves(args.server_moves))
+        print(f"what-if slider move, server time at demo size over {len(moves)} moves: "
+              f"min {moves[0] * 1000:,.0f} ms, median {statistics.median(moves) * 1000:,.0f} "
+              f"ms, p95 {moves[int(len(moves) * 0.95)] * 1000:,.0f} ms (goal: under 50 ms)")
 
 
 if __name__ == "__main__":

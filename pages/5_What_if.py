@@ -29,13 +29,20 @@ st.caption(f"An illustrative model, not a forecast: it shows the trade-off on yo
            f"Baseline rates and volumes measured over {format.markdown_text(baseline.measured)}, "
            f"among them {format.markdown_text(baseline_rates_note(baseline))}; "
            f"scorecards judge {format.markdown_text(quarter)} against default targets.")
-scenario = whatif_ui.controls(workshop)
-scenarios_ui.keep_in_address(scenario)
-whatif_ui.results(baseline, scenario, attainment, quarter, workshop)
-if workshop:
-    st.subheader("Scenarios compared")
-    scenarios_ui.scenarios(baseline, scenario, workshop=True)
-else:  # only the open tab runs: a slider move recomputes what is on screen
+
+
+@st.fragment
+def what_moves() -> None:
+    """The slider and everything it changes: a move reruns only this, not the page (the
+    filters and the queries above run again only when they change)."""
+    scenario = whatif_ui.controls(workshop)
+    scenarios_ui.keep_in_address(scenario)
+    whatif_ui.results(baseline, scenario, attainment, quarter, workshop)
+    if workshop:
+        st.subheader("Scenarios compared")
+        scenarios_ui.scenarios(baseline, scenario, workshop=True)
+        return
+    # only the open tab runs: a slider move recomputes what is on screen
     sensitivity, scenarios = st.tabs(["Sensitivity", "Scenarios"], key="whatif.tab",
                                      on_change="rerun", bind="query-params")
     if sensitivity.open:
@@ -44,3 +51,6 @@ else:  # only the open tab runs: a slider move recomputes what is on screen
     if scenarios.open:
         with scenarios:
             scenarios_ui.scenarios(baseline, scenario, workshop=False)
+
+
+what_moves()
