@@ -33,10 +33,13 @@ class Session:
         self.pages: dict[str, str] = {}
         self.seen: dict[str, ForwardMsg] = {}  # the client's side of the message cache
 
-    async def run(self, page_hash: str, widgets: list | None = None) -> list[ForwardMsg]:
-        """Ask for a rerun of a page; the messages it sent, up to script_finished."""
+    async def run(self, page_hash: str, widgets: list | None = None,
+                  fragment_id: str = "") -> list[ForwardMsg]:
+        """Ask for a rerun of a page (or of one fragment on it, as a widget inside the
+        fragment asks); the messages it sent, up to script_finished."""
         msg = BackMsg()
         msg.rerun_script.page_script_hash = page_hash
+        msg.rerun_script.fragment_id = fragment_id
         msg.rerun_script.query_string = ""
         msg.rerun_script.cached_message_hashes.extend(self.seen)
         for w in widgets or []:
