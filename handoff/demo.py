@@ -11,6 +11,7 @@ from handoff.schema import TABLES
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 DEMO_NAME = "Demo company (synthetic)"
+DEMO_CURRENCY = "USD"  # the demo company sells in dollars
 DEMO_PIPELINE = ("Discovery", "Demo", "Proposal", "Negotiation", "Closed Won", "Closed Lost")
 
 
@@ -27,5 +28,4 @@ def demo_database(shared: bool = False) -> Database:
     """The demo loaded; `shared` when one copy serves every session (it holds no upload)."""
     tables = demo_tables()
     sources = tuple(Source(f"demo/{t}.parquet", t, len(f)) for t, f in tables.items())
-    # the demo company sells in dollars
-    return build_database(tables, DEMO_NAME, sources, currency="USD", shared=shared)
+    return build_database(tables, DEMO_NAME, sources, currency=DEMO_CURRENCY, shared=shared)

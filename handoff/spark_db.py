@@ -32,6 +32,9 @@ SESSION_CONF = {
     "spark.sql.ansi.enabled": "true",  # Spark 4's default, stated: errors, not silent NULLs
 }
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+# What the tables alone do not say (the amounts' currency), one row per setting, beside them
+META = "handoff_meta"
+_CURRENCY = re.compile(r"^[A-Z]{3}$")  # an ISO 4217 code, as the DuckDB load infers it
 # pyspark's client logs every failed query as JSON on stderr; the error is raised anyway.
 for _logger in ("pyspark", "py4j"):
     logging.getLogger(_logger).setLevel(logging.CRITICAL)
@@ -82,10 +85,11 @@ def struct_type(table: str) -> Any:
 
 
 def write_tables(spark: Any, database: str, tables: dict[str, pd.DataFrame],
-                 chunk_rows: int = 250_000) -> dict[str, int]:
+                 chunk_rows: int = 250_000, currency: str | None = None) -> dict[str, int]:
     """Every canonical table written to `database` (replacing what was there; empty where
     none was given); rows written per table. Frames go through `canonical_frame`, the same
-    typing the DuckDB load uses, and travel as Arrow batches of `chunk_rows`."""
+    typing the DuckDB load uses, and travel as Arrow batches of `chunk_rows`. The amounts'
+    currency goes in the `handoff_meta` table, so Spark mode shows money as DuckDB does."""
     database = checked_name(database)
     unknown = set(tables) - set(TABLES)
     if unknown:
@@ -106,7 +110,20 @@ def write_tables(spark: Any, database: str, tables: dict[str, pd.DataFrame],
                                              schema)
             part.write.mode("append" if start else "overwrite").saveAsTable(target)
         written[table] = len(frame)
+    meta = pd.DataFrame({"key": ["currency"], "value": [currency]}, dtype=object)
+    spark.createDataFrame(meta, "key STRING, value STRING").write.mode(
+        "overwrite").saveAsTable(f"{short}.{META}")
     return written
+
+
+def _currency(spark: Any, database: str) -> str | None:
+    """The currency `write_tables` kept; None when unknown or not a currency code (the table
+    is anyone's to write, so what it holds is checked)."""
+    if not spark.catalog.tableExists(f"{database}.{META}"):
+        return None
+    kept = {r["key"]: r["value"] for r in spark.table(f"{database}.{META}").collect()}
+    value = kept.get("currency")
+    return value if isinstance(value, str) and _CURRENCY.match(value) else None
 
 
 def _use_catalog(spark: Any, database: str) -> str:
@@ -172,6 +189,7 @@ def spark_database(spark: Any, database: str, name: str | None = None) -> SparkD
     return SparkDatabase(connection=None, fingerprint="spark-" + digest.hexdigest()[:26],
                          name=name or f"Spark: {database}", row_counts=counts,
                          fields_present=present, notes=tuple(notes), engine="spark",
+                         currency=_currency(spark, database),
                          session=spark, database=database, tables=tuple(where.items()))
 
 

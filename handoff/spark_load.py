@@ -21,9 +21,10 @@ from handoff import dataset, demo, ingest, mapping, proposal, spark_db
 from handoff.db import table_frames
 
 
-def file_tables(paths: list[Path]) -> dict[str, pd.DataFrame]:
-    """The canonical tables from export files, mapped as the Data page proposes; a file
-    that does not validate stops the load, with its problems named."""
+def file_tables(paths: list[Path]) -> tuple[dict[str, pd.DataFrame], str | None]:
+    """The canonical tables from export files, mapped as the Data page proposes, and the
+    amounts' currency; a file that does not validate stops the load, with its problems
+    named."""
     raws = [ingest.read_upload(p.name, p.read_bytes()) for p in paths]
     pending = []
     for raw, m in zip(raws, proposal.propose_all(raws), strict=True):
@@ -33,7 +34,7 @@ def file_tables(paths: list[Path]) -> dict[str, pd.DataFrame]:
         pending.append(dataset.Pending(raw.file_name, m, frame, validation))
     loaded = dataset.load(pending)
     try:
-        return table_frames(loaded)
+        return table_frames(loaded), loaded.currency
     finally:
         loaded.close()
 
@@ -50,9 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either --demo or the files to load")
     started = time.perf_counter()
     try:
-        tables = demo.demo_tables() if args.demo else file_tables(args.files)
+        tables, currency = (demo.demo_tables(), demo.DEMO_CURRENCY) if args.demo \
+            else file_tables(args.files)
         spark = spark_db.session(args.remote)
-        written = spark_db.write_tables(spark, args.database, tables)
+        written = spark_db.write_tables(spark, args.database, tables, currency=currency)
         loaded = spark_db.spark_database(spark, args.database)
     except (OSError, ValueError) as e:
         print(f"not loaded: {e}", file=sys.stderr)

@@ -195,8 +195,8 @@ def spark_engines(spark_session):
     from handoff import db, spark_db
 
     tables = spark_edge.edge_tables()
-    duck = db.build_database(tables, "edge cases")
-    written = spark_db.write_tables(spark_session, "handoff_edge", tables)
+    duck = db.build_database(tables, "edge cases", currency="EUR")
+    written = spark_db.write_tables(spark_session, "handoff_edge", tables, currency="EUR")
     assert written == {t: len(tables.get(t, ())) for t in written}
     return duck, spark_db.spark_database(spark_session, "handoff_edge")
 

@@ -35,6 +35,7 @@ def test_spark_mode_opens_on_the_spark_database(spark_remote, spark_engines):
         assert opened.engine == "spark" and opened.shared
         assert opened.fingerprint == spark.fingerprint  # same tables, same fingerprint
         assert opened.row_counts == spark.row_counts
+        assert opened.currency == spark.currency == "EUR"  # kept beside the tables
     finally:
         opened.session.stop()
     with pytest.raises(RuntimeError, match="cannot be reached"):
@@ -58,6 +59,8 @@ def test_a_page_shows_the_same_numbers_on_spark(spark_engines, script, monkeypat
     duck, spark = spark_engines
     metrics, tables = _shown(script, duck, monkeypatch)
     assert metrics or any(len(t) for t in tables), "the page shows no numbers to compare"
+    if script == "../Home.py":  # money in the data's currency on both engines
+        assert any(v.startswith("€") for v in metrics.values()), metrics
     on_spark = _shown(script, spark, monkeypatch)
     assert on_spark[0] == metrics
     assert len(on_spark[1]) == len(tables)
@@ -109,6 +112,7 @@ def test_spark_load_puts_files_in_the_catalog_as_an_upload_maps_them(spark_remot
     spark = spark_db.spark_database(spark_db.session(spark_remote), "handoff_files")
     try:
         assert spark.row_counts == uploaded.row_counts
+        assert spark.currency == uploaded.currency
         assert spark.fields_present == uploaded.fields_present
         for query in ("home_summary", "filter_options"):
             assert spark_edge.differences(db.query(uploaded, query),
@@ -119,3 +123,14 @@ def test_spark_load_puts_files_in_the_catalog_as_an_upload_maps_them(spark_remot
     assert spark_load.main(["--remote", spark_remote, "--database", "x; drop",
                             str(FIXTURES / name)]) == 1
     assert "not a Spark database name" in capsys.readouterr().err
+
+
+def test_a_currency_that_is_not_a_code_is_not_shown(spark_session):
+    """`handoff_meta` is a table anyone with write access may change: what it holds is
+    checked before it reaches a page."""
+    tables = spark_edge.edge_tables()
+    spark_db.write_tables(spark_session, "handoff_meta_check", tables, currency="USD")
+    assert spark_db.spark_database(spark_session, "handoff_meta_check").currency == "USD"
+    spark_db.write_tables(spark_session, "handoff_meta_check", tables,
+                          currency="<b>$</b>")
+    assert spark_db.spark_database(spark_session, "handoff_meta_check").currency is None
