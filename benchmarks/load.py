@@ -1,13 +1,15 @@
-"""A room at once: N concurrent browser sessions navigate every page and move the what-if
-slider for a few minutes against one `streamlit run` on loopback; every few sessions one
-uploads a file first (its own database). Reports errors (there should be none), server
-memory per session, the uploaded databases released after the sessions close (and memory
-then), and action latency. With --waves 2 the room comes twice: a second peak no higher
-than the first shows memory is reused, not leaked. A script, not a test: it prints figures
+"""A room on one workspace: N concurrent browser sessions navigate every page and move the
+what-if slider for a few minutes against one `streamlit run` on loopback, all looking at the
+same workspace (with --load, a file one person loaded first, as its current version; else
+the demo). Reports errors (there should be none), server memory per session (the sessions
+share one database per workspace version, so it should stay small), memory after the
+sessions closed, and action latency. With --waves 2 the room comes twice: a second peak no
+higher than the first shows memory is reused, not leaked. The server gets a data directory
+of its own (a temporary one), never the project's. A script, not a test: it prints figures
 and exits non-zero only on errors.
 
-    .venv/bin/python benchmarks/load.py [--sessions 20] [--minutes 3] [--think 0]
-        [--upload-every 4] [--waves 1]
+    .venv/bin/python benchmarks/load.py [--sessions 20] [--minutes 3] [--think 0] [--load]
+        [--waves 1]
 """
 
 from __future__ import annotations
@@ -65,12 +67,14 @@ def rss_mb(pid: int) -> float:
 def served() -> Iterator[tuple[subprocess.Popen, str, Path]]:
     """`streamlit run Home.py` on a free loopback port: the process, its address, its log."""
     port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="handoff-load-")) / "server.log"
+    home = Path(tempfile.mkdtemp(prefix="handoff-load-"))
+    log = home / "server.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT),
+                           "HANDOFF_DATA_DIR": str(home / "data")},
             stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -105,7 +109,8 @@ def _children(pid: int) -> list[int]:
 
 
 async def upload(page, url: str) -> None:
-    """Load a deals file on the Data page: this session then has a database of its own."""
+    """Load a deals file on the Data page: it becomes the workspace's current version, the
+    data every session of the room then sees."""
     await page.goto(f"{url}/Data")
     await page.wait_for_selector(IDLE)
     await page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
@@ -115,7 +120,7 @@ async def upload(page, url: str) -> None:
 
 
 async def session(browser, url: str, deadline: float, errors: list, timings: dict,
-                  uploads: bool, think: float) -> None:
+                  loaded: bool, think: float) -> None:
     """One person: every page in turn, a slider move on What-if, until the deadline."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
@@ -125,11 +130,8 @@ async def session(browser, url: str, deadline: float, errors: list, timings: dic
     page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url[:160]}")
             if r.status >= 400 and not _PROBE.search(r.url) else None)
     try:
-        if uploads:
-            await upload(page, url)
-        else:
-            await page.goto(url)
-            await page.wait_for_selector(IDLE)
+        await page.goto(url)
+        await page.wait_for_selector(IDLE)
         while time.monotonic() < deadline:
             for name, path in PAGES.items():
                 if time.monotonic() >= deadline:
@@ -143,7 +145,7 @@ async def session(browser, url: str, deadline: float, errors: list, timings: dic
                 timings["navigate"].append(time.perf_counter() - started)
                 if await page.locator('[data-testid="stException"]').count():
                     errors.append(f"exception on {name}")
-                if name == "What if" and uploads:  # a deals-only upload: no what-if
+                if name == "What if" and loaded:  # a deals-only upload: no what-if
                     await page.get_by_text("The what-if needs dated leads").wait_for()
                 elif name == "What if":
                     started = time.perf_counter()
@@ -159,7 +161,7 @@ async def session(browser, url: str, deadline: float, errors: list, timings: dic
         await context.close()
 
 
-async def room(url: str, sessions: int, minutes: float, pid: int, upload_every: int,
+async def room(url: str, sessions: int, minutes: float, pid: int, loaded: bool,
                think: float) -> dict:
     errors: list[str] = []
     timings: dict[str, list[float]] = {"navigate": [], "slider": []}
@@ -175,12 +177,22 @@ async def room(url: str, sessions: int, minutes: float, pid: int, upload_every: 
                 await asyncio.sleep(2)
 
         sampler = asyncio.create_task(sample())
-        await asyncio.gather(*(session(browser, url, deadline, errors, timings,
-                                       upload_every > 0 and i % upload_every == 0, think)
-                               for i in range(sessions)))
+        await asyncio.gather(*(session(browser, url, deadline, errors, timings, loaded, think)
+                               for _ in range(sessions)))
         await sampler
         await browser.close()
     return {"errors": errors, "timings": timings, "peak": max(samples, default=0.0)}
+
+
+async def loaded_once(url: str) -> None:
+    """One person loads the file before the room comes."""
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=os.environ.get(
+            "HANDOFF_CHROMIUM", "/usr/bin/chromium"), args=ARGS)
+        page = await (await browser.new_context()).new_page()
+        page.set_default_timeout(120_000)
+        await upload(page, url)
+        await browser.close()
 
 
 def main() -> None:
@@ -189,8 +201,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--think", type=float, default=5.0,
                         help="mean seconds a person waits between actions (0: no pause)")
-    parser.add_argument("--upload-every", type=int, default=4,
-                        help="every k-th session uploads a file first (0: none)")
+    parser.add_argument("--load", action="store_true",
+                        help="load a deals file into the workspace first (else: the demo)")
     parser.add_argument("--waves", type=int, default=1, help="the room comes this many times")
     parser.add_argument("--settle", type=float, default=150.0,
                         help="seconds to wait after the sessions close before measuring "
@@ -198,22 +210,22 @@ def main() -> None:
     args = parser.parse_args()
     waves = []
     with served() as (server, url, log):
-        asyncio.run(room(url, 1, 0.05, server.pid, 0, 0))  # warm-up: imports, demo database
+        if args.load:
+            asyncio.run(loaded_once(url))
+        asyncio.run(room(url, 1, 0.05, server.pid, args.load, 0))  # warm-up: imports, database
         time.sleep(2)
         baseline = rss_mb(server.pid)
         for _ in range(args.waves):
             cpu, wall = cpu_seconds(server.pid), time.monotonic()
             result = asyncio.run(room(url, args.sessions, args.minutes, server.pid,
-                                      args.upload_every, args.think))
+                                      args.load, args.think))
             result["server cpu"] = (cpu_seconds(server.pid) - cpu) / (time.monotonic() - wall)
             time.sleep(args.settle)  # closed sessions are dropped after a grace period
             result["after"] = rss_mb(server.pid)
-            result["released"] = sum(int(n) for n in re.findall(
-                r"released (\d+) ended session", log.read_text(errors="replace")))
             waves.append(result)
 
-    uploads = len(range(0, args.sessions, args.upload_every)) if args.upload_every else 0
-    print(f"sessions {args.sessions} ({uploads} uploading a file), {args.minutes} min, "
+    shown = f"{UPLOAD.name} loaded once" if args.load else "the demo"
+    print(f"sessions {args.sessions} on one workspace ({shown}), {args.minutes} min, "
           f"think {args.think} s, {args.waves} wave(s); server RSS after one warm-up session "
           f"{baseline:,.0f} MB")
     for i, result in enumerate(waves, start=1):
@@ -225,8 +237,7 @@ def main() -> None:
             print(f"  {line}")
         print(f"  server RSS: peak {result['peak']:,.0f} MB "
               f"({(result['peak'] - baseline) / args.sessions:,.1f} MB per session), "
-              f"{args.settle:.0f} s after the sessions closed {result['after']:,.0f} MB; "
-              f"uploaded databases released so far: {result['released']}")
+              f"{args.settle:.0f} s after the sessions closed {result['after']:,.0f} MB")
         print(f"  page switch: median {statistics.median(nav) * 1000 if nav else 0:,.0f} ms, "
               f"p95 {pct(nav, 0.95)}; slider move: median "
               f"{statistics.median(slider) * 1000 if slider else 0:,.0f} ms, "
