@@ -106,12 +106,15 @@ def controls(workshop: bool) -> Scenario:
         help="0: marketing tees up, sales closes · 0.5: joint accountability · 1: marketing "
              "owns revenue. Use the arrow keys to move it.")
     ui.message(state.MESSAGE.pop())
-    if not workshop:
-        with st.expander("Every objective's share, and the model's assumptions"):
-            _shares_editor()
-            _assumptions_editor()
-            st.number_input("Horizon (quarters)", 1, 20, key=state.HORIZON.key,
-                            persist_state="session")
+    if not workshop:  # drawn only while open: a slider move does not redraw its tables
+        advanced = st.expander("Every objective's share, and the model's assumptions",
+                               key="whatif.advanced", on_change="rerun")
+        if advanced.open:
+            with advanced:
+                _shares_editor()
+                _assumptions_editor()
+                st.number_input("Horizon (quarters)", 1, 20, key=state.HORIZON.key,
+                                persist_state="session")
     name = state.SCENARIO_NAME.get() or ""
     if not name or (name in whatif.POSITIONS.values() and whatif.POSITIONS.get(share) != name):
         name = f"Marketing share {share:.0%}"  # a preset's name only while at its position

@@ -56,13 +56,14 @@ def _walk(node):
 
 
 def controls(at: AppTest) -> dict[str, object]:
-    """Every keyed choice widget and keyed tab group on the page, by key."""
+    """Every keyed choice widget, keyed tab group and keyed expander (drawn only while
+    open) on the page, by key."""
     found = {}
     for node in _walk(at._tree):
         kind, key = getattr(node, "type", None), getattr(node, "key", None)
         if key is None:
             continue
-        if kind in CHOICE_TYPES or (kind == "tab_container" and node.children):
+        if kind in (*CHOICE_TYPES, "expander") or (kind == "tab_container" and node.children):
             found[key] = node
     return found
 
@@ -84,6 +85,8 @@ def values(widget) -> list[object]:
         return list(dict.fromkeys(labels[:3] + [labels[len(labels) // 2]] + labels[-3:]))
     if kind in ("toggle", "checkbox"):
         return [not widget.value, widget.value]
+    if kind == "expander":  # opened (what it holds is explored), then closed again
+        return [True, False]
     if kind == "multiselect":
         options = _labels(widget)
         most = widget.proto.max_selections or len(options)
@@ -116,7 +119,7 @@ def drive(at: AppTest, key: str, value: object) -> None:
     if widget is None:  # gone under the current state: nothing to set
         return
     kind = widget.type
-    if kind == "tab_container":
+    if kind in ("tab_container", "expander"):
         at.session_state[key] = value
     elif kind in ("radio", "selectbox"):
         _as_browser(widget, WidgetState(id=widget.id, string_value=value))
@@ -139,6 +142,8 @@ def current(widget) -> object:
     kind = widget.type
     if kind == "tab_container":
         return next(iter(_labels(widget)))
+    if kind == "expander":  # closed last by `values`
+        return None
     if kind in ("radio", "selectbox"):
         return widget.options[widget.index] if widget.index is not None else None
     if kind == "select_slider":

@@ -233,6 +233,28 @@ def test_whatif_save_and_compare_scenarios():
     assert table.loc["Joint plan", "Revenue"] != table.loc["Marketing owns revenue", "Revenue"]
 
 
+def test_whatif_advanced_tables_are_drawn_only_while_open_and_keep_their_values():
+    def advanced_tables(at: AppTest) -> list[str]:
+        return [d.value.columns[1] for d in at.dataframe
+                if d.value.columns[0] in ("Objective", "Assumption")
+                and d.value.columns[1] in ("Marketing's share (%)", "Value")]
+
+    at = _run("../pages/5_What_if.py")
+    assert advanced_tables(at) == []
+    assert not [n for n in at.number_input if n.key == "whatif.horizon"]
+    at.session_state["whatif.advanced"] = True  # the expander opened
+    at.run()
+    assert advanced_tables(at) == ["Marketing's share (%)", "Value"]
+    at.number_input(key="whatif.horizon").set_value(6).run()
+    assert any(m.label == "Revenue, 6 quarters" for m in at.metric)
+    at.session_state["whatif.advanced"] = False  # closed again: the horizon stays
+    at.run()
+    assert not at.exception
+    assert any(m.label == "Revenue, 6 quarters" for m in at.metric)
+    at.select_slider(key="whatif.share").set_value(0.5).run()
+    assert any(m.label == "Revenue, 6 quarters" for m in at.metric)
+
+
 def test_whatif_link_reopens_the_scenario():
     from handoff import whatif
     from handoff.scenarios_ui import encode
