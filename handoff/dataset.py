@@ -74,7 +74,8 @@ def prepared(pending: list[Pending], current: Database | None = None,
             if dup.any():  # overlapping exports: keep the first file's row
                 repeated[table] = int(dup.sum())
                 tables[table] = tables[table][~dup].reset_index(drop=True)
-    sources = [Source(p.file_name, p.mapping.table, len(p.frame), p.mapping.preset)
+    sources = [Source(p.file_name, p.mapping.table, len(p.frame), p.mapping.preset,
+                      p.mapping.to_json())
                for p in pending]
     mapped = mapped_fields(pending)
     notes: list[str] = []

@@ -44,6 +44,9 @@ class Source:
     table: str
     rows: int
     preset: str | None = None
+    # the mapping the file was loaded with (Mapping JSON), kept with a workspace's version so
+    # the next export of the same shape can start from it
+    mapping: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

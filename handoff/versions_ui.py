@@ -10,6 +10,7 @@ shows it. A viewer gets a sentence saying who can load instead of the button. A 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import streamlit as st
 
@@ -112,6 +113,14 @@ def versions_section(access: Access) -> None:
                     f"{format.markdown_text(files)}  \n"
                     f"Loaded by {format.markdown_text(v.loaded_by)} on "
                     f"{format.markdown_text(_when(v.loaded_at))}")
+        for i, s in enumerate(s for s in v.sources if s.mapping):
+            c1.download_button(f"Mapping of {format.markdown_text(s.file_name)} (JSON)",
+                               s.mapping,
+                               file_name=f"{Path(s.file_name).stem}-mapping.json",
+                               mime="application/json", key=f"data.mapping.{v.id}.{i}",
+                               on_click="ignore", type="tertiary",
+                               help="The mapping this file was loaded with: upload it as a "
+                                    "preset to map the next export of the same shape alike.")
         if not v.current and access.can_load:
             c2.button("Restore", key=f"data.restore.{v.id}", on_click=_restore,
                       args=(access, v.id, v.number),

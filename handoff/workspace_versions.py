@@ -230,8 +230,8 @@ def _mark_damaged(ws: Workspace, version: Version, reason: str) -> None:
 
 
 def _version(row, current: str | None) -> Version:
-    sources = tuple(Source(s["file_name"], s["table"], s["rows"], s.get("preset"))
-                    for s in json.loads(row["files"]))
+    sources = tuple(Source(s["file_name"], s["table"], s["rows"], s.get("preset"),
+                           s.get("mapping")) for s in json.loads(row["files"]))
     tables = json.loads(row["tables"])
     return Version(row["seq"], row["id"], row["loaded_by"], row["loaded_at"], row["name"],
                    sources, {t: m["rows"] for t, m in tables.items()}, row["fingerprint"],
@@ -240,7 +240,7 @@ def _version(row, current: str | None) -> Version:
 
 def _sources_json(sources: tuple[Source, ...]) -> str:
     return json.dumps([{"file_name": s.file_name, "table": s.table, "rows": s.rows,
-                        "preset": s.preset} for s in sources])
+                        "preset": s.preset, "mapping": s.mapping} for s in sources])
 
 
 def _os_problem(ws: Workspace, e: OSError) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from handoff import format, ingest
 from handoff import workspaces as w
 from tests.conftest import FIXTURES, fixture_bytes, into_workspace, load_files, shown
 
@@ -82,3 +83,24 @@ def dataset_pending(name: str):
     m = proposal.propose_all([raw])[0]
     frame, validation = mapping.apply(raw, m)
     return dataset.Pending(name, m, frame, validation)
+
+
+def test_each_version_keeps_the_mapping_its_files_were_loaded_with():
+    """The mapping goes with the data: after a restart (read back from the workspace file)
+    each version still says how its file was mapped, and offers it as a preset file."""
+    from handoff import proposal, workspace_versions
+    from handoff.mapping import Mapping
+
+    into_workspace(load_files(MAVEN))
+    into_workspace(load_files(SF))
+    proposed = {name: proposal.propose_all([ingest.read_upload(name, fixture_bytes(name))])[0]
+                for name in (MAVEN, SF)}
+    listed = workspace_versions.versions(w.local_workspace(), w.LOCAL_USER)
+    kept = {s.file_name: Mapping.from_json(s.mapping) for v in listed for s in v.sources}
+    assert kept == proposed
+    assert kept[MAVEN].table == kept[SF].table == "deals"
+    data = _run("../pages/1_Data.py")
+    labels = [b.label for b in data.get("download_button")]
+    assert [label for label in labels if label.startswith("Mapping of")] == [
+        f"Mapping of {shown_name} (JSON)" for shown_name in (
+            format.markdown_text(SF), format.markdown_text(MAVEN))]
