@@ -139,7 +139,8 @@ async def session(browser, url: str, deadline: float, errors: list, timings: dic
                 await asyncio.sleep(random.uniform(0, 2 * think))  # a person reads
                 started = time.perf_counter()
                 await page.get_by_role("link", name=name, exact=True).first.click()
-                await page.wait_for_url(re.compile(re.escape(path) + "$"))  # the new page
+                # the new page, its view (filters, tab, scenario) in the query string
+                await page.wait_for_url(re.compile(re.escape(path) + r"(\?.*)?$"))
                 await page.wait_for_timeout(100)
                 await page.wait_for_selector(IDLE)
                 timings["navigate"].append(time.perf_counter() - started)
