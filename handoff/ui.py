@@ -319,17 +319,22 @@ def view_lines(extra: tuple[str, ...] = ()) -> list[str]:
 
 def chart_with_downloads(chart, table: format.Table, name: str, key: str, title: str,
                          context: tuple[str, ...] = (), on_select: str | None = None,
-                         selection: str | None = None):
+                         selection: str | None = None,
+                         drawn: tuple[dict, pd.DataFrame] | None = None):
     """A chart, the table behind it one click away, and PNG, SVG and CSV downloads.
 
     Exported charts carry `title`, the context lines, the filters, the period and the
-    data source, in the app's colours. With `on_select`, returns the chart's selection."""
+    data source, in the app's colours. With `on_select`, returns the chart's selection.
+    `drawn` (a spec without its rows, and the rows) is drawn instead of `chart` when the
+    chart is redrawn on every slider move: the spec is built and validated once."""
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     event = None
     with chart_tab:
         if on_select:
             event = st.altair_chart(chart, width="stretch", on_select=on_select,
                                     selection_mode=selection, key=f"{key}.chart")
+        elif drawn is not None:
+            st.vega_lite_chart(drawn[1], drawn[0], width="stretch")
         else:
             st.altair_chart(chart, width="stretch")
     with table_tab:

@@ -234,7 +234,8 @@ def projection(runs: pd.DataFrame, base: dict, scen: dict, scenario: Scenario,
         charts.projection(runs, measure, title), projection_table(runs), "whatif_projection",
         "whatif.dl", title=f"What-if: {title.lower()} per quarter, {scenario.name} against "
         "the baseline", context=(f"Baseline measured over {baseline.measured}; an "
-                                 "illustrative model, not a forecast",))
+                                 "illustrative model, not a forecast",),
+        drawn=(charts.projection_spec(measure, title), runs[["run", "quarter", measure]]))
 
 
 PROJECTION_COLUMNS = {"run": ("Scenario", "text"), "quarter": ("Quarter ahead", "count"),

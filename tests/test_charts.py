@@ -287,6 +287,22 @@ def test_projection_draws_the_chosen_measure_with_the_baseline_dashed(measure, t
     assert (shown["title"], shown["format"]) == (title, ",.0f")
 
 
+@pytest.mark.parametrize("measure", ["revenue", "won", "cac"])
+def test_the_projection_spec_drawn_on_a_move_is_the_chart_s_without_its_rows(measure):
+    """What-if draws the projection from a spec built once and the rows of the move: it
+    must be exactly the chart Altair builds, less its data and Altair's 300×300 view."""
+    built = charts.projection(runs_table(), measure, "Title").to_dict()
+    for key in ("data", "datasets"):
+        built.pop(key)
+    view = built.get("config", {}).get("view", {})
+    assert view == {"continuousWidth": 300, "continuousHeight": 300}  # what is left out
+    built.pop("config")
+    spec = charts.projection_spec(measure, "Title")
+    assert spec == built
+    spec["mark"] = "bar"  # a caller's change does not reach the next move's spec
+    assert charts.projection_spec(measure, "Title") == built
+
+
 def test_sensitivity_is_a_bar_each_way_per_assumption_largest_range_first():
     table = sensitivity_table()
     spec = charts.sensitivity(table).to_dict()

@@ -5,6 +5,10 @@ identical."""
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import spark_edge
@@ -12,6 +16,7 @@ import sqlglot
 from conftest import SPARK_PARITY
 
 from handoff import db, spark_db, spark_sql
+from handoff.filters import Filters
 
 # Setting up runs every call on Spark (about a minute on 2 quiet cores): more than the
 # suite's 5-minute default when the machine is busy.
@@ -48,6 +53,20 @@ def test_every_call_binds_what_its_query_declares():
     wrong = {name: sorted(set(params) ^ db.declared_params(name))
              for name, params in spark_edge.calls() if set(params) != db.declared_params(name)}
     assert wrong == {}
+
+
+def test_the_spark_benchmark_binds_what_its_queries_declare():
+    """`benchmarks/spark.py` times the pages' calls: a stale one would fail there only, after
+    minutes of loading."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "spark.py"
+    spec = importlib.util.spec_from_file_location("benchmark_spark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    f = Filters(dt.date(2024, 1, 1), dt.date(2026, 12, 31), all_time=True)
+    calls = [c for page in bench.page_calls(f).values() for c in page]
+    wrong = {name: sorted(set(params) ^ db.declared_params(name))
+             for name, params in calls if set(params) != db.declared_params(name)}
+    assert calls and wrong == {}
 
 
 @pytest.mark.parametrize("name", db.query_names())
