@@ -173,6 +173,7 @@ def test_the_shares_table_and_the_slider_are_one_state():
     """At 100 % the table says 100 %; editing Sale in the table moves the slider; hostile
     cells are kept within range."""
     at = AppTest.from_file("../pages/5_What_if.py", default_timeout=60)
+    at.session_state["whatif.advanced"] = True  # the tables are drawn only while it is open
     at.run()
     at.select_slider(key="whatif.share").set_value(1.0).run()
     shares = at.data_editor[0]
