@@ -269,17 +269,10 @@ def _projection_spec(measure: str, title: str) -> str:
     chart = projection(pd.DataFrame({"run": pd.Series(dtype=str),
                                      "quarter": pd.Series(dtype="int64"),
                                      measure: pd.Series(dtype="float64")}), measure, title)
-    spec = chart.to_dict()  # validated against the Vega-Lite schema, once
-    for key in ("data", "datasets"):
-        spec.pop(key, None)
-    view = spec.get("config", {}).get("view", {})  # Altair's default 300×300 view: Streamlit
-    for key in ("continuousWidth", "continuousHeight"):  # draws Altair charts without it
-        view.pop(key, None)
-    if not view:
-        spec.get("config", {}).pop("view", None)
-    if not spec.get("config", True):
-        spec.pop("config")
-    return json.dumps(spec)
+    # validated against the Vega-Lite schema, once; its config is only Altair's default
+    # 300×300 view, which Streamlit leaves out when it draws an Altair chart
+    spec = chart.to_dict()
+    return json.dumps({k: v for k, v in spec.items() if k not in ("data", "datasets", "config")})
 
 
 def projection_spec(measure: str, title: str) -> dict:

@@ -80,7 +80,7 @@ def open_link() -> None:
     text = st.query_params.get(LINK_PARAM)
     if not text or text in state.LINK_SEEN.get([]):
         return
-    _seen(text)
+    state.remember(state.LINK_SEEN, text)
     try:
         current, compared = decode(text)
     except ValueError as e:
@@ -94,13 +94,6 @@ def open_link() -> None:
         saved[s.name] = s
     if compared:
         state.COMPARED.set([s.name for s in compared])
-
-
-def _seen(text: str) -> None:
-    seen = state.LINK_SEEN.setdefault(list)
-    if text not in seen:
-        seen.append(text)
-        del seen[:-200]
 
 
 def keep_in_address(scenario: Scenario) -> None:
@@ -119,7 +112,7 @@ def keep_in_address(scenario: Scenario) -> None:
             del st.query_params[LINK_PARAM]
         return
     wanted = encode(scenario)
-    _seen(wanted)
+    state.remember(state.LINK_SEEN, wanted)
     st.query_params[LINK_PARAM] = wanted
 
 

@@ -58,6 +58,17 @@ NOTES_MESSAGE: Slot[tuple[str, str]] = Slot("data.notes_message")  # (kind, text
 # --- the sidebar ----------------------------------------------------------------------------
 FILTERS: Slot[Filters] = Slot("filters.current")  # the last filters drawn (exports say them)
 FILTERS_FOR: Slot[str] = Slot("filters.fingerprint")  # the data the filters were chosen on
+# the address's filter texts this session applied or wrote (outside `filters.*`, which new
+# data clears: an address written for the old data must not be applied to the new)
+FILTERS_WRITTEN: Slot[list[str]] = Slot("data.filters_written")
+
+
+def remember(slot: Slot[list[str]], text: str, keep: int = 200) -> None:
+    """Add `text` to a list of texts this session has seen or written (the newest `keep`)."""
+    seen = slot.setdefault(list)
+    if text not in seen:
+        seen.append(text)
+        del seen[:-keep]
 
 
 def filter_slot(name: str) -> Slot:

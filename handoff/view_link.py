@@ -20,8 +20,6 @@ from handoff.filters import Filters
 RANGE = "range"
 FIELDS = ("source", "segment", "owner")
 PARAMS = (RANGE, *FIELDS)
-MAX_WRITTEN = 200  # texts remembered per session: one per filter change
-WRITTEN: state.Slot[list[str]] = state.Slot("view.link_written")
 
 
 def address_filters() -> dict[str, tuple[str, ...]]:
@@ -31,14 +29,6 @@ def address_filters() -> dict[str, tuple[str, ...]]:
 
 def _canonical(values: dict[str, tuple[str, ...]]) -> str:
     return "&".join(f"{k}={v}" for k in PARAMS for v in values.get(k, ()))
-
-
-def _remember(values: dict[str, tuple[str, ...]]) -> None:
-    written = WRITTEN.setdefault(list)
-    text = _canonical(values)
-    if text not in written:
-        written.append(text)
-        del written[:-MAX_WRITTEN]
 
 
 def range_text(start: dt.date, end: dt.date) -> str:
@@ -60,9 +50,9 @@ def apply_link(lo: dt.date, hi: dt.date, options: dict[str, list[str]]) -> list[
     """Set the sidebar filters from the address when it carries filters this session did not
     write (a link someone shared); what could not be applied, for a warning."""
     found = address_filters()
-    if not found or _canonical(found) in WRITTEN.get([]):
+    if not found or _canonical(found) in state.FILTERS_WRITTEN.get([]):
         return []
-    _remember(found)
+    state.remember(state.FILTERS_WRITTEN, _canonical(found))
     problems = []
     if RANGE in found:
         picked = parsed_range(found[RANGE][0], lo, hi) if found[RANGE] else None
@@ -90,7 +80,7 @@ def keep_in_address(f: Filters, anonymised: bool) -> None:
     for field, values in zip(FIELDS, (f.sources, f.segments, f.owners), strict=True):
         if values and not (field == "owner" and anonymised):
             wanted[field] = tuple(values)
-    _remember(wanted)
+    state.remember(state.FILTERS_WRITTEN, _canonical(wanted))
     if wanted == address_filters():
         return
     for key in PARAMS:
