@@ -21,8 +21,10 @@ deal_counts as (
         coalesce(sum(amount) filter (where status = 'won'), 0) as revenue_won,
         sum(margin) filter (where status = 'won') as margin_won,
         count(*) filter (where status = 'won' and margin is null) as won_without_margin,
-        min(coalesce(created_at, closed_at)) as first_deal_at,
-        max(coalesce(closed_at, created_at)) as last_deal_at
+        -- every date a page filters deals on: an export may date a deal's creation after
+        -- its close (a re-import stamps CreatedDate), so both ends take both dates
+        least(min(created_at), min(closed_at)) as first_deal_at,
+        greatest(max(created_at), max(closed_at)) as last_deal_at
     from deals
 )
 

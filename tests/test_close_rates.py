@@ -145,3 +145,22 @@ def test_close_rates_all_time_count_deals_without_a_close_date():
     assert (row.won, row.n) == (1, 3)
     dated = Filters(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
     assert close_rates.close_rates(db, dated, "owner").empty
+
+
+def test_deals_closed_before_they_were_created_count_in_the_all_time_view():
+    """A re-imported export stamps every CreatedDate with the import day, after the deals
+    closed (the Salesforce Data Cloud workshop's Opportunity file): the sidebar's all-time
+    range is the data's dates, so it must reach back to the closes."""
+    from handoff import pipeline
+    from handoff.summary import home_summary
+
+    raw = (b"Id,StageName,Amount,CloseDate,CreatedDate,OwnerId\n"
+           b"1,Closed Won,10,2023-02-02,2024-01-22,A\n2,Closed Lost,5,2023-04-26,2024-01-22,A\n"
+           b"3,Closed Won,7,2023-11-27,2024-01-22,B\n4,Prospecting,3,2024-06-30,2024-01-22,B\n")
+    db = pipeline.load_files([("Opportunity.csv", raw)])
+    s = home_summary(db)
+    assert (s.first_date.date(), s.last_date.date()) == (dt.date(2023, 2, 2),
+                                                          dt.date(2024, 1, 22))
+    f = Filters(s.first_date.date(), s.last_date.date(), all_time=True)  # the sidebar's
+    rates = close_rates.close_rates(db, f)
+    assert (int(rates.won.sum()), int(rates.lost.sum())) == (2, 1)
