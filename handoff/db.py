@@ -288,11 +288,11 @@ def read_csv_cells(path: str, width: int, delimiter: str, quote: str,
                                              "memory_limit": memory_limit,
                                              "max_temp_directory_size": "0B"})
     try:
-        con.execute("create table cells as " + _file_text(LOADING_DIR, "csv_cells", "loading"),
+        con.execute("create table cells as " + loading_text("csv_cells"),
                     {"path": path, "columns": columns, "delimiter": delimiter, "quote": quote})
-        checks = con.execute(_file_text(LOADING_DIR, "csv_checks", "loading")).fetchone()
-        rejects = con.execute(_file_text(LOADING_DIR, "csv_rejects", "loading")).fetchall()
-        cells = con.sql(_file_text(LOADING_DIR, "csv_text", "loading")).to_arrow_table()
+        checks = con.execute(loading_text("csv_checks")).fetchone()
+        rejects = con.execute(loading_text("csv_rejects")).fetchall()
+        cells = con.sql(loading_text("csv_text")).to_arrow_table()
     finally:
         con.close()
     return CsvCells(cells, [(int(a), str(b), str(c)) for a, b, c in rejects], int(checks[1]),
@@ -300,6 +300,11 @@ def read_csv_cells(path: str, width: int, delimiter: str, quote: str,
 
 
 LOADING_DIR = QUERIES_DIR / "loading"
+
+
+def loading_text(name: str) -> str:
+    """The SQL of queries/loading/<name>.sql (run on a connection of its own while loading)."""
+    return _file_text(LOADING_DIR, name, "loading")
 STAGING_DIR = QUERIES_DIR / "staging"
 _USES = re.compile(r"^-- uses: (.+)$", re.MULTILINE)
 

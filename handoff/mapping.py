@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from handoff import parsing, untrusted
+from handoff import column_sql, parsing, untrusted
 from handoff.presets import (
     CRM_CONVERSION_HEADERS,
     NOT_A_STAGE,
@@ -190,7 +190,7 @@ def check_id(raw: RawTable, mapping: Mapping, avoid: frozenset[str] = frozenset(
 
 def _kept_share(series: pd.Series) -> float:
     """Share of rows an id column keeps: distinct non-missing values per row."""
-    return series.dropna().nunique() / max(len(series), 1)
+    return column_sql.distinct_count(series) / max(len(series), 1)
 
 
 def best_table(headers: list[str]) -> str:

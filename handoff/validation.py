@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from handoff import parsing
+from handoff import column_sql, parsing
 from handoff.presets import NOT_A_STAGE, deal_status_by_name, normalise
 from handoff.raw import RawTable, RejectedRow
 from handoff.schema import LEAD_STAGE_RANK, LEAD_STAGES, STAGE_AT_RANK, fields, mappable_fields
@@ -116,14 +116,15 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
         dropped += [(i, f"no {id_field.replace('_', ' ')}") for i in out.index[missing]]
         out = out[~missing]
         if table in ("leads", "deals", "customers"):
-            dup = out[id_field].duplicated()
-            if dup.any():  # only then look up where each repeated id first appeared
-                repeated = out[id_field][out[id_field].isin(set(out.loc[dup, id_field]))]
-                first_line = {v: i for i, v in reversed(list(repeated.items()))}
-                dropped += [(i, f"repeats {id_field.replace('_', ' ')} '{v}' of line "
-                                f"{raw.line_of(int(first_line[v]))}")
-                            for i, v in out.loc[dup, id_field].items()]
-            out = out[~dup]
+            positions, firsts = column_sql.repeated_rows(out[id_field])
+            index, ids = out.index.to_numpy(), out[id_field].to_numpy()
+            dropped += [(index[p], f"repeats {id_field.replace('_', ' ')} '{ids[p]}' of line "
+                                   f"{raw.line_of(int(index[f]))}")
+                        for p, f in zip(positions.tolist(), firsts.tolist(), strict=True)]
+            if len(positions):
+                keep = np.ones(len(out), dtype=bool)
+                keep[positions] = False
+                out = out[keep]
     for f in fields(table):
         if f.required and f.name not in out and f.name != id_field:
             problems.append(f"'{f.label}' is required for {table.replace('_', ' ')}: map a "
@@ -226,7 +227,8 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
                          f"'{mapping.columns[f'{outcome}_at']}' date, closed on that date.")
     out["status"] = status
     if "stage" in out:
-        out["stage_order"] = out["stage"].map(stage_rank_order(mapping)).astype("Int64")
+        order = stage_rank_order(mapping)
+        out["stage_order"] = _per_value(out["stage"], order.get, None).astype("Int64")
     if "closed_at" in out:
         expected = (out["status"] == "open") & out["closed_at"].notna()
         if expected.any():
