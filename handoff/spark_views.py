@@ -26,13 +26,15 @@ its per-stage dates, its converted flag and the stage every row has reached.
 
 Not done (say so to whoever publishes): no per-row report of the rows left out; no parsing
 of text into dates, numbers or booleans (such a column is refused: cast it in the lakehouse
-or load files with `handoff.spark_load`); of rows repeating an id the one kept is the first
-in the order of its mapped values, not the first in a file (a table has no row order);
-spellings that differ only by case are not merged into one, and `unknown` in a source
-column is always missing (an upload keeps it as a value when the column also has blanks);
-status values that first appear after publishing count as not given (the stage decides);
-a lead and a deal view do not advance or link each other as files loaded together do. The
-app computes its fingerprint when it first connects: restart it after the source changes.
+or load files with `handoff.spark_load`); of rows repeating an id, the one kept is the
+earliest created (ties broken by the other mapped values), not the first in a file (a table
+has no row order); spellings that differ only by case are not merged into one, and
+`unknown` in a source column is always missing (an upload keeps it as a value when the
+column also has blanks); status values that first appear after publishing count as not
+given (the stage decides); a lead and a deal view do not advance or link each other as
+files loaded together do; a table without an id column is refused (an upload numbers its
+rows). The app computes its fingerprint when it first connects: restart it after the
+source changes.
 """
 
 from __future__ import annotations
@@ -265,7 +267,8 @@ def view_sql(mapping: Mapping, columns: dict[str, tuple[str, str]], source: str,
              f"collect_set(spelling) as spellings from {db}.`{MISSING}`) handoff_missing)"]
     current = "typed"
     if id_field:  # no id: left out; then one row per id
-        order = ", ".join(f"`{n}`" for n in names)
+        first = [n for n in ("created_at", "started_at") if n in names]
+        order = ", ".join(f"`{n}`" for n in first + [n for n in names if n not in first])
         steps.append(f"ided as (select *, row_number() over (partition by `{id_field}` "
                      f"order by {order}) as handoff_n from typed where `{id_field}` is not "
                      "null)")

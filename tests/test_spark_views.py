@@ -352,3 +352,14 @@ def test_a_canonical_table_is_not_replaced_by_a_view(spark_session, spark_engine
     with pytest.raises(ValueError, match="handoff_edge.deals is a table, not a view"):
         spark_views.publish(spark_session, _deals(), hostile_source, "handoff_edge")
     assert spark_session.catalog.getTable("handoff_edge.deals").tableType != "VIEW"
+
+
+def test_the_command_refuses_a_database_name_or_currency_that_is_not_plain(
+        spark_remote, hostile_source, tmp_path, capsys):
+    mapping_file = tmp_path / "deals.json"
+    mapping_file.write_text(_deals().to_json())
+    for option, said in ((["--database", "x; drop table crm.plain"], "not a Spark database "
+                          "name"), (["--currency", "<b>$</b>"], "not a currency code")):
+        assert spark_views.main(["--remote", spark_remote, "--mapping", str(mapping_file),
+                                 *option, hostile_source]) == 1
+        assert said in capsys.readouterr().err
