@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -231,8 +232,13 @@ def canonical_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.assign(stage_rank=frame["stage"].map(rank).fillna(1).astype("int64")
                              if "stage" in frame else 1)
     for f in fields(table):
-        column = frame[f.name] if f.name in frame else pd.Series(None, index=frame.index)
-        if f.kind == "text":
+        if f.name not in frame:  # a field no file gave: typed nulls, made in one step
+            out[f.name] = pd.Series(None, index=frame.index, dtype=_PARQUET_DTYPES[f.kind])
+            continue
+        column = frame[f.name]
+        if column.dtype == _PARQUET_DTYPES[f.kind]:
+            out[f.name] = column  # typed already (as validation leaves most): no copy
+        elif f.kind == "text":
             out[f.name] = column.astype("string")
         elif f.kind == "timestamp":
             out[f.name] = pd.to_datetime(column, errors="coerce").astype("datetime64[us]")
@@ -243,6 +249,11 @@ def canonical_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         else:
             out[f.name] = column.astype("boolean")
     return out.reset_index(drop=True)
+
+
+_PARQUET_DTYPES = {"text": pd.StringDtype(), "timestamp": np.dtype("datetime64[us]"),
+                   "number": np.dtype("float64"), "integer": pd.Int64Dtype(),
+                   "boolean": pd.BooleanDtype()}
 
 
 def _create_table_sql(table: str) -> str:
