@@ -38,7 +38,7 @@ ISO_CURRENCY = {"$": "USD", "US$": "USD", "CA$": "CAD", "C$": "CAD", "AU$": "AUD
 _MULTIPLIER = re.compile(r"^(.*\d)(k|K|m|M|MM|mm|mn|Mn|mio|Mio|b|B|bn|Bn)\.?$")
 _FACTORS = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "mio": 1e6, "b": 1e9, "bn": 1e9}
 _EUROPEAN_NUMBER = re.compile(r"^-?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$|^-?\d+,\d{1,2}$")
-_LARGEST_EXACT = 2.0 ** 53  # beyond this a float no longer holds every integer
+LARGEST_EXACT = 2.0 ** 53  # beyond this a float no longer holds every integer
 
 
 # Spellings that say "not known" rather than "left blank": a channel called unknown is a
@@ -93,7 +93,7 @@ def parse_numbers(series: pd.Series, report: ColumnReport) -> pd.Series:
     mask, spellings = missing_mask(series)
     if series.dtype.kind in "biuf":
         out = series.astype("float64")
-        failed = ~mask & ~(out.abs() < _LARGEST_EXACT)
+        failed = ~mask & ~(out.abs() < LARGEST_EXACT)
         count_into(report, mask, spellings, failed=failed, raw=series)
         report.negatives = int((out < 0).sum())
         return out.where(~failed)
@@ -105,7 +105,7 @@ def parse_numbers(series: pd.Series, report: ColumnReport) -> pd.Series:
     if not european:  # plain numbers, the common case: no symbols or separators to strip
         direct = pd.to_numeric(text, errors="coerce").astype("float64")
         if int(direct.notna().sum()) == int((~mask).sum()):
-            failed = ~mask & ~(direct.abs() < _LARGEST_EXACT)
+            failed = ~mask & ~(direct.abs() < LARGEST_EXACT)
             count_into(report, mask, spellings, failed=failed, raw=series)
             report.negatives = int((direct < 0).sum())
             return direct.where(~failed)
@@ -127,7 +127,7 @@ def parse_numbers(series: pd.Series, report: ColumnReport) -> pd.Series:
     out = pd.to_numeric(cleaned.where(~cleaned.str.endswith("%").fillna(False)),
                         errors="coerce").astype("float64") * factor
     out = out.where(~negative, -out)
-    out = out.where(out.abs() < _LARGEST_EXACT)  # inf, 1e400, 1e20: not an amount
+    out = out.where(out.abs() < LARGEST_EXACT)  # inf, 1e400, 1e20: not an amount
     failed = out.isna() & ~mask
     read = ~failed & ~mask
     report.currency_parsed = int((signs.notna() & read).sum())

@@ -34,7 +34,7 @@ SESSION_CONF = {
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 # What the tables alone do not say (the amounts' currency), one row per setting, beside them
 META = "handoff_meta"
-_CURRENCY = re.compile(r"^[A-Z]{3}$")  # an ISO 4217 code, as the DuckDB load infers it
+CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")  # an ISO 4217 code, as the DuckDB load infers it
 # pyspark's client logs every failed query as JSON on stderr; the error is raised anyway.
 for _logger in ("pyspark", "py4j"):
     logging.getLogger(_logger).setLevel(logging.CRITICAL)
@@ -123,7 +123,7 @@ def _currency(spark: Any, database: str) -> str | None:
         return None
     kept = {r["key"]: r["value"] for r in spark.table(f"{database}.{META}").collect()}
     value = kept.get("currency")
-    return value if isinstance(value, str) and _CURRENCY.match(value) else None
+    return value if isinstance(value, str) and CURRENCY_CODE.match(value) else None
 
 
 def _use_catalog(spark: Any, database: str) -> str:

@@ -52,15 +52,15 @@ import pandas as pd
 from handoff import spark_db
 from handoff.column_report import MISSING_SPELLINGS
 from handoff.dates import EARLIEST, LATEST
+from handoff.mapping import ID_FIELDS as mapping_ids
 from handoff.mapping import Mapping
-from handoff.parsing import _LARGEST_EXACT
+from handoff.parsing import LARGEST_EXACT
 from handoff.presets import NOT_A_STAGE, deal_status_by_name, normalise
 from handoff.schema import DEAL_STATUSES, LEAD_STAGE_RANK, LEAD_STAGES, fields
 from handoff.validation import stage_rank_order
 
 _PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-ID_FIELDS = {"leads": "lead_id", "deals": "deal_id", "customers": "customer_id",
-             "stage_history": "deal_id"}
+ID_FIELDS = {**mapping_ids, "stage_history": "deal_id"}  # a view needs an id on each
 DEDUPLICATED = ("leads", "deals", "customers")  # one row per id, as validation keeps
 MISSING = "handoff_missing_spellings"
 LEAD_STAGE_NAMES = "handoff_lead_stages"
@@ -156,7 +156,7 @@ def _value(field_kind: str, column: str, kind: str) -> str:
         return (f"case when year({ts}) between {int(EARLIEST.year)} and "
                 f"{int(LATEST.year) - 1} then {ts} end")
     if field_kind in ("number", "integer"):
-        number = (f"case when abs(cast({column} as double)) < {float(_LARGEST_EXACT)!r}D "
+        number = (f"case when abs(cast({column} as double)) < {float(LARGEST_EXACT)!r}D "
                   f"then cast({column} as double) end")
         # numpy rounds half to even, as bround does
         return number if field_kind == "number" else f"cast(bround({number}) as bigint)"
@@ -208,7 +208,7 @@ def publish(spark: Any, mapping: Mapping, source: str, database: str = "handoff"
     Raises ValueError naming what is refused and what to do."""
     database = spark_db.checked_name(database)
     quoted_source = checked_table(source)
-    if currency is not None and not spark_db._CURRENCY.match(currency):
+    if currency is not None and not spark_db.CURRENCY_CODE.match(currency):
         raise ValueError(f"not a currency code: {currency!r} (three capital letters, as USD)")
     table = mapping.table
     id_field = ID_FIELDS.get(table)
