@@ -6,9 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
 import pandas as pd
 
-from handoff.column_report import ColumnReport, count_into, missing_mask
+from handoff.column_report import (
+    ColumnReport,
+    count_into,
+    few_values,
+    missing_by_value,
+    missing_mask,
+)
 
 DATE_ORDERS = ("mdy", "dmy")
 DATE_ORDER_LABELS = {"mdy": "month first (US: 02/03/24 = 3 Feb 2024)",
@@ -46,16 +53,43 @@ def parse_timestamps(series: pd.Series, report: ColumnReport, order: str | None 
     `order` chooses the reading of day/month-ambiguous values (`mdy` or `dmy`); when not
     given, the order that reads more values wins, and month-first on a tie (US CRMs).
     """
+    if isinstance(series.array, pd.arrays.ArrowStringArray) and few_values(series):
+        return timestamps_by_value(series, report, order)
+    return timestamps_by_row(series, report, order, excel_serials)[0]
+
+
+def timestamps_by_value(series: pd.Series, report: ColumnReport,
+                        order: str | None = None) -> pd.Series:
+    """`parse_timestamps` read once per distinct text (a date column repeats a few hundred
+    days over millions of rows) and mapped back; the report counts rows, as cell by cell."""
+    codes, uniques = pd.factorize(series)  # in order of first appearance, as rows give them
+    distinct = pd.Series(uniques, dtype=series.dtype)
+    parsed, placeholder, ambiguous = timestamps_by_row(distinct, report, order)
+    at = np.where(codes >= 0, codes, len(distinct))  # a missing cell takes the NaT after
+    values = np.append(parsed.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
+    result = pd.Series(values[at], index=series.index, dtype="datetime64[us]")
+    rows = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    mask, spellings = missing_by_value(series, (codes, uniques))
+    count_into(report, mask, spellings, failed=result.isna() & ~mask, raw=series)
+    report.placeholder_dates = int(rows[placeholder.to_numpy(dtype=bool)].sum())
+    report.ambiguous_dates = int(rows[ambiguous.to_numpy(dtype=bool)].sum())
+    return result
+
+
+def timestamps_by_row(series: pd.Series, report: ColumnReport, order: str | None = None,
+                      excel_serials: bool = False) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """`parse_timestamps` cell by cell, with which cells were placeholder dates and which
+    were read one way of day/month ambiguity."""
     mask, spellings = missing_mask(series)
     result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    no = pd.Series(False, index=series.index)
     if series.dtype.kind == "M":
         result = _naive(pd.to_datetime(series, errors="coerce"))
-        count_into(report, mask, spellings, failed=pd.Series(False, index=series.index), raw=series)
+        count_into(report, mask, spellings, failed=no, raw=series)
         report.date_formats = ["typed dates"]
-        return result
+        return result, no, no
     values = series.where(~mask, None)
     all_text = pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
-    no = pd.Series(False, index=series.index)
     typed = no if all_text else values.map(
         lambda v: isinstance(v, (dt.date, dt.datetime, pd.Timestamp)))
     if typed.any():
@@ -70,6 +104,7 @@ def parse_timestamps(series: pd.Series, report: ColumnReport, order: str | None 
         result[serials[ok].index] = (epoch + days).astype("datetime64[us]")
     text = values.where(~typed & ~(numeric & excel_serials), None).astype("string").str.strip()
     todo = text.notna() & result.isna()
+    ambiguous_cells = no
     if todo.any():
         codes, distinct = pd.factorize(text[todo])
         uniques = pd.Series(distinct, dtype="string")
@@ -77,8 +112,8 @@ def parse_timestamps(series: pd.Series, report: ColumnReport, order: str | None 
         result[todo] = parsed.astype("datetime64[us]").to_numpy()[codes]
         report.date_formats = formats
         report.date_order = chosen
-        amb_set = set(ambiguous)
-        report.ambiguous_dates = int(text[todo].isin(amb_set).sum())
+        ambiguous_cells = text.isin(set(ambiguous)).fillna(False) & todo
+        report.ambiguous_dates = int(ambiguous_cells.sum())
         report.ambiguous_examples = ambiguous[:3]
         report.mixed_date_orders = mixed
     placeholder = result.notna() & ((result < EARLIEST) | (result >= LATEST))
@@ -86,7 +121,7 @@ def parse_timestamps(series: pd.Series, report: ColumnReport, order: str | None 
     result = result.where(~placeholder)
     failed = result.isna() & ~mask
     count_into(report, mask, spellings, failed=failed, raw=series)
-    return result
+    return result, placeholder, ambiguous_cells
 
 
 def _parse_unique_dates(uniques: pd.Series, order: str | None

@@ -14,7 +14,14 @@ import re
 import numpy as np
 import pandas as pd
 
-from handoff.column_report import MISSING_SPELLINGS, ColumnReport, count_into, missing_mask
+from handoff.column_report import (
+    MISSING_SPELLINGS,
+    ColumnReport,
+    count_into,
+    few_values,
+    missing_by_value,
+    missing_mask,
+)
 from handoff.dates import (
     DATE_ORDER_LABELS,
     DATE_ORDERS,
@@ -51,16 +58,29 @@ def parse_text(series: pd.Series, report: ColumnReport, fold: bool = False,
     """Text trimmed, with missing spellings as missing. `fold` merges values that differ
     only by case or spaces (`Google` / `google `) into the most frequent spelling;
     `keep_unknown` keeps `unknown` as a value when the column has blanks as well."""
-    mask, spellings = missing_mask(series)
-    text = series.astype("string").str.strip()
+    by_value = few_values(series)
+    codes, uniques = pd.factorize(series) if by_value else (None, None)
+    # a long column of few values (stages, owners) is trimmed once per distinct value
+    distinct = pd.Series(uniques, dtype=object) if by_value else series
+    mask, spellings = (missing_by_value(series, (codes, uniques)) if by_value
+                       else missing_mask(series))
+    text = distinct.astype("string").str.strip()
+    missing = (text.str.lower().isin(MISSING_SPELLINGS).fillna(False).to_numpy(dtype=bool)
+               if by_value else mask.to_numpy(dtype=bool))
     if keep_unknown:
-        unknown = text.str.lower().isin(UNKNOWN_SPELLINGS).fillna(False) & mask
-        if unknown.any() and (mask & ~unknown).any():
-            mask = mask & ~unknown
+        unknown = (text.str.lower().isin(UNKNOWN_SPELLINGS).fillna(False).to_numpy(dtype=bool)
+                   & missing)
+        in_rows = np.append(unknown, False)[codes] if by_value else unknown
+        if in_rows.any() and (mask.to_numpy(dtype=bool) & ~in_rows).any():
+            mask = mask & ~in_rows
+            missing = missing & ~unknown
             report.kept_unknown = {k: v for k, v in spellings.items()
                                    if k.lower() in UNKNOWN_SPELLINGS}
             spellings = {k: v for k, v in spellings.items() if k not in report.kept_unknown}
-    out = text.where(~mask, None)
+    out = text.where(~missing, None)
+    if by_value:  # back to one value per row; a missing cell (code -1) stays missing
+        out = pd.Series(out.array.take(codes, allow_fill=True), index=series.index,
+                        name=series.name)
     if fold:
         out = _folded(out, report)
     count_into(report, mask, spellings, failed=pd.Series(False, index=series.index), raw=series)

@@ -69,3 +69,56 @@ def test_repeated_rows_are_the_rows_duplicated_marks_with_their_first_row(values
     for i, v in enumerate(series.tolist()):
         first_of.setdefault(v, i)
     assert firsts.tolist() == [first_of[series.iat[p]] for p in positions]
+
+
+DATES = ["2024-01-05", " 2024-01-05", "01/02/2024", "02/01/2024", "13/01/2024", "1/2/24",
+         "9999-12-31", "1899-12-31", "N/A", "", " ", "not a date", "Jan 5, 2024",
+         "2024-02-29", "2023-02-29", "05.01.2024", "2024-01-05 10:30", "(blank)", "-"]
+
+
+@pytest.mark.parametrize("order", [None, "mdy", "dmy"])
+def test_dates_by_value_equal_dates_by_row(order):
+    from dataclasses import asdict
+
+    from handoff.column_report import ColumnReport, few_values
+    from handoff.dates import timestamps_by_row, timestamps_by_value
+
+    series = pd.Series(rng.choice(DATES, 60_000), dtype="string")
+    series[rng.random(60_000) < 0.02] = pd.NA
+    assert few_values(series)
+    by_row, by_value = (ColumnReport("d", "created_at", "timestamp") for _ in range(2))
+    expected = timestamps_by_row(series, by_row, order)[0]
+    got = timestamps_by_value(series, by_value, order)
+    assert got.equals(expected)
+    assert asdict(by_value) == asdict(by_row)
+    assert by_row.placeholder_dates > 0 and by_row.failed > 0 and by_row.missing > 0
+    assert by_row.ambiguous_dates > 0 and by_row.failed_examples
+
+
+TEXTS = ["Google", "google ", " Google", "GOOGLE", "Paid  search", "paid search", "unknown",
+         "Unknown", "(not set)", "", " ", "N/A", "null", "Référence", "référence", "-", "x"]
+
+
+@pytest.mark.parametrize(("fold", "keep_unknown"), [(False, False), (True, False),
+                                                    (False, True), (True, True)])
+@pytest.mark.parametrize("dtype", ["string", object])
+def test_text_read_once_per_value_equals_cell_by_cell(fold, keep_unknown, dtype, monkeypatch):
+    from dataclasses import asdict
+
+    from handoff import parsing
+    from handoff.column_report import ColumnReport
+
+    series = pd.Series(rng.choice(TEXTS, 60_000), dtype=dtype)
+    series[rng.random(60_000) < 0.02] = None
+    reports, outs = [], []
+    for by_value in (False, True):
+        monkeypatch.setattr(parsing, "few_values", lambda s, b=by_value: b)
+        reports.append(ColumnReport("c", "source", "text"))
+        outs.append(parsing.parse_text(series, reports[-1], fold, keep_unknown))
+    assert outs[1].equals(outs[0]) and outs[1].dtype == outs[0].dtype
+    assert asdict(reports[1]) == asdict(reports[0])
+    assert reports[0].missing > 0
+    if keep_unknown:
+        assert reports[0].kept_unknown
+    if fold:
+        assert reports[0].folded
