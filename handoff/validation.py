@@ -148,12 +148,13 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
     return out[[f.name for f in fields(table)]], dropped
 
 
-def _per_value(series: pd.Series, fn, missing: object) -> pd.Series:
+def _per_value(series: pd.Series, fn, missing: object, dtype: str = "object") -> pd.Series:
     """fn applied once per distinct value and mapped back: exports repeat a few values
-    over millions of rows, so this is fast where a per-row function is not."""
+    over millions of rows, so this is fast where a per-row function is not. The values
+    come back typed (`dtype`), so no column of ten million Python objects is built."""
     codes, uniques = pd.factorize(series)
-    results = np.array([fn(v) for v in uniques] + [missing], dtype=object)
-    return pd.Series(results[codes], index=series.index, dtype=object)
+    results = pd.array([fn(v) for v in uniques] + [missing], dtype=dtype)
+    return pd.Series(results.take(codes), index=series.index)  # code -1: `missing`, last
 
 
 def _not_a_stage(mapping: Mapping, out: pd.DataFrame) -> pd.Series:
@@ -161,11 +162,11 @@ def _not_a_stage(mapping: Mapping, out: pd.DataFrame) -> pd.Series:
     excluded = pd.Series(False, index=out.index)
     if "stage" in out:
         excluded |= _per_value(out["stage"], lambda v: mapping.stages.get(v) == NOT_A_STAGE,
-                               False).astype(bool)
+                               False, "bool")
     if mapping.table == "deals" and "status" in out and mapping.columns.get("status"):
         excluded |= _per_value(out["status"],
                                lambda v: normalise(str(v)) in ("deleted", "removed"),
-                               False).astype(bool)
+                               False, "bool")
     return excluded
 
 
@@ -173,8 +174,7 @@ def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
     rank = pd.Series(0, index=out.index, dtype="int64")
     if "stage" in out:
         rank = _per_value(out["stage"], lambda v: LEAD_STAGE_RANK[mapping.stages[v]]
-                          if mapping.stages.get(v) in LEAD_STAGES else 0, 0)
-        rank = rank.astype("int64")
+                          if mapping.stages.get(v) in LEAD_STAGES else 0, 0, "int64")
         if mapping.columns.get("stage") and not any(f"{s}_at" in out for s in LEAD_STAGES[1:]):
             notes.append("Only the current stage is known: a lead at a later stage is counted "
                          "as having passed every earlier stage.")
@@ -201,13 +201,14 @@ def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
 
 
 def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    status = pd.Series("open", index=out.index, dtype="object")
+    status = pd.Series("open", index=out.index, dtype="string")
     if "stage" in out:
-        status = _per_value(out["stage"], lambda v: mapping.stages.get(v, "open"), "open")
+        status = _per_value(out["stage"], lambda v: mapping.stages.get(v, "open"), "open",
+                            "string")
         status = status.where(status.isin(["open", "won", "lost"]), "open")
     if "status" in out and mapping.columns.get("status"):
         given = _per_value(out["status"], lambda v: deal_status_by_name(normalise(str(v))),
-                           None)
+                           None, "string")
         status = given.fillna(status)
     if "closed" in out:  # Salesforce IsClosed/IsWon outrank stage names when they are filled
         status = status.where(~out["closed"].fillna(False).astype(bool) | (status != "open"),
@@ -228,7 +229,7 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
     out["status"] = status
     if "stage" in out:
         order = stage_rank_order(mapping)
-        out["stage_order"] = _per_value(out["stage"], order.get, None).astype("Int64")
+        out["stage_order"] = _per_value(out["stage"], order.get, None, "Int64")
     if "closed_at" in out:
         expected = (out["status"] == "open") & out["closed_at"].notna()
         if expected.any():
