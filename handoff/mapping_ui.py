@@ -38,7 +38,7 @@ def read_file(upload) -> RawTable | UploadError:
                              key=f"sheet.{upload.file_id}",
                              help="This workbook has several sheets; choose the one to load.")
     def read() -> RawTable | UploadError:
-        bar = st.progress(0.0, text=f"Reading {upload.name}…")
+        bar = st.progress(0.0, text=f"Reading {format.markdown_text(upload.name)}…")
         raw = pipeline.read(upload.name, data, sheet, progress=bar.progress)
         bar.empty()
         return raw

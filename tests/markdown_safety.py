@@ -39,6 +39,7 @@ STREAMLIT_SINKS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     **{name: ((0,), ("label", "help", "format_func", "captions")) for name in (
         "radio", "segmented_control", "pills")},
     "page_link": ((), ("label", "help")),
+    "progress": ((1,), ("text",)),  # the text above a progress bar renders Markdown too
 }
 # Receivers that are not Streamlit even though they have .info/.write/.error.
 NOT_STREAMLIT = {"_LOG", "log", "logger", "logging", "sys", "out", "buffer", "handle", "fh"}
