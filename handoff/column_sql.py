@@ -44,8 +44,7 @@ def _arrow(series: pd.Series) -> pa.Array | pa.ChunkedArray | None:
     """The column as Arrow (no copy for Arrow-backed text), or None when its values mix
     types Arrow cannot hold in one column (pandas answers for those)."""
     try:
-        return pa.array(series.array, from_pandas=True) if not isinstance(
-            series.array, pd.arrays.ArrowStringArray) else series.array.__arrow_array__()
+        return pa.array(series.array, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return None
 
