@@ -56,7 +56,7 @@ from handoff.mapping import ID_FIELDS as mapping_ids
 from handoff.mapping import Mapping
 from handoff.parsing import LARGEST_EXACT
 from handoff.presets import NOT_A_STAGE, deal_status_by_name, normalise
-from handoff.schema import DEAL_STATUSES, LEAD_STAGE_RANK, LEAD_STAGES, fields
+from handoff.schema import DEAL_STATUSES, LEAD_STAGE_RANK, LEAD_STAGES, TABLES, fields
 from handoff.validation import stage_rank_order
 
 _PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -211,6 +211,8 @@ def publish(spark: Any, mapping: Mapping, source: str, database: str = "handoff"
     if currency is not None and not spark_db.CURRENCY_CODE.match(currency):
         raise ValueError(f"not a currency code: {currency!r} (three capital letters, as USD)")
     table = mapping.table
+    if table not in TABLES:  # the view's name: from the schema's allow-list only
+        raise ValueError(f"not a Handoff table: {table!r} (one of {', '.join(TABLES)})")
     id_field = ID_FIELDS.get(table)
     if id_field and not mapping.columns.get(id_field):
         raise ValueError(f"map a column to {id_field}: a view cannot number rows as an "

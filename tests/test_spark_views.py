@@ -327,6 +327,12 @@ def test_a_table_name_that_is_not_plain_is_refused(spark_session, hostile_source
     assert spark_session.catalog.tableExists(hostile_source)
 
 
+def test_a_view_is_named_only_from_the_canonical_tables():
+    hostile = Mapping("deals` as select 1; --", {"deal_id": "id"})
+    with pytest.raises(ValueError, match="not a Handoff table"):
+        spark_views.publish(None, hostile, "crm.plain", "handoff_refused")  # before Spark
+
+
 @pytest.mark.parametrize(("column", "said"), [
     ("id` from crm.plain; --", "is not a plain name"),
     ("nope", "is not in crm.plain: map one of its columns (amount, close_text, id, stage)"),
