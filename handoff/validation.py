@@ -102,9 +102,21 @@ def value_notes(reports: list[parsing.ColumnReport]) -> list[str]:
 
 def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: list[str],
             raw: RawTable) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Table-specific rules: ids, stages, statuses; returns rows dropped with reasons."""
+    """Table-specific rules: ids, stages, statuses; returns rows dropped with reasons.
+
+    Each rule marks rows on the whole table and the rows kept are taken once, at the end:
+    a ten-million-row table is copied once, not once per rule."""
     table = mapping.table
     dropped: list[tuple[int, str]] = []
+    index = out.index.to_numpy()
+    keep = np.ones(len(out), dtype=bool)
+
+    def drop(rows: np.ndarray, reason) -> None:
+        """Rows (a mask) not yet dropped leave, each with `reason(position)`."""
+        newly = np.flatnonzero(rows & keep)
+        dropped.extend((index[p], reason(p)) for p in newly.tolist())
+        keep[newly] = False
+
     id_field = next((f.name for f in fields(table) if f.name.endswith("_id") and f.required),
                     None)
     if id_field and id_field not in out:
@@ -112,69 +124,73 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
         notes.append(f"No id column mapped: rows are numbered (row-1, row-2, …), so files "
                      f"cannot be linked by {id_field}.")
     elif id_field:
-        missing = out[id_field].isna()
-        dropped += [(i, f"no {id_field.replace('_', ' ')}") for i in out.index[missing]]
-        out = out[~missing]
-        if table in ("leads", "deals", "customers"):
+        said = id_field.replace("_", " ")
+        drop(out[id_field].isna().to_numpy(dtype=bool), lambda p: f"no {said}")
+        if table in ("leads", "deals", "customers"):  # missing ids never repeat
             positions, firsts = column_sql.repeated_rows(out[id_field])
-            index, ids = out.index.to_numpy(), out[id_field].to_numpy()
-            dropped += [(index[p], f"repeats {id_field.replace('_', ' ')} '{ids[p]}' of line "
-                                   f"{raw.line_of(int(index[f]))}")
-                        for p, f in zip(positions.tolist(), firsts.tolist(), strict=True)]
-            if len(positions):
-                keep = np.ones(len(out), dtype=bool)
-                keep[positions] = False
-                out = out[keep]
+            ids, first_of = out[id_field].array, dict(zip(positions.tolist(), firsts.tolist(),
+                                                          strict=True))
+            repeats = np.zeros(len(out), dtype=bool)
+            repeats[positions] = True
+            drop(repeats, lambda p: f"repeats {said} '{ids[p]}' of line "
+                                    f"{raw.line_of(int(index[first_of[p]]))}")
     for f in fields(table):
         if f.required and f.name not in out and f.name != id_field:
             problems.append(f"'{f.label}' is required for {table.replace('_', ' ')}: map a "
                             "column to it.")
         elif f.required and f.name != id_field and f.name in out:
-            missing = out[f.name].isna()
-            dropped += [(i, f"no value for {f.label}") for i in out.index[missing]]
-            out = out[~missing]
+            drop(out[f.name].isna().to_numpy(dtype=bool), lambda p, f=f: f"no value for {f.label}")
+    factors = {name: pd.factorize(out[name]) for name in ("stage", "status") if name in out}
     if table in ("leads", "deals"):
-        excluded = _not_a_stage(mapping, out)
-        dropped += [(i, f"stage '{out.at[i, 'stage'] if 'stage' in out else ''}' is marked "
-                        "'(not a stage)'") for i in out.index[excluded]]
-        out = out[~excluded]
+        stages = out["stage"].array if "stage" in out else None
+        drop(_not_a_stage(mapping, factors, len(out)),
+             lambda p: f"stage '{stages[p] if stages is not None else ''}' is marked "
+                       "'(not a stage)'")
+    if not keep.all():
+        out = out[keep]
+        factors = {name: (codes[keep], uniques) for name, (codes, uniques) in factors.items()}
     if table == "leads":
-        out = _finish_leads(mapping, out, notes)
+        out = _finish_leads(mapping, out, notes, factors)
     elif table == "deals":
-        out = _finish_deals(mapping, out, notes)
-    for f in fields(table):
-        if f.name not in out:
-            out[f.name] = pd.Series(None, index=out.index, dtype=_dtype(f.kind))
-    return out[[f.name for f in fields(table)]], dropped
+        out = _finish_deals(mapping, out, notes, factors)
+    # A field no column gave stays absent: `db` stores it as nulls without building them.
+    return out[[f.name for f in fields(table) if f.name in out]], dropped
 
 
-def _per_value(series: pd.Series, fn, missing: object, dtype: str = "object") -> pd.Series:
+Factors = dict[str, tuple[np.ndarray, object]]  # column -> pd.factorize(column), row-aligned
+
+
+def _per_value(factors: tuple[np.ndarray, object], fn, missing: object,
+               dtype: str = "object") -> np.ndarray | pd.api.extensions.ExtensionArray:
     """fn applied once per distinct value and mapped back: exports repeat a few values
     over millions of rows, so this is fast where a per-row function is not. The values
     come back typed (`dtype`), so no column of ten million Python objects is built."""
-    codes, uniques = pd.factorize(series)
+    codes, uniques = factors
     results = pd.array([fn(v) for v in uniques] + [missing], dtype=dtype)
-    return pd.Series(results.take(codes), index=series.index)  # code -1: `missing`, last
+    return results.take(codes)  # code -1 (a missing cell) takes `missing`, the last
 
 
-def _not_a_stage(mapping: Mapping, out: pd.DataFrame) -> pd.Series:
-    """Rows the user excluded: a stage mapped to '(not a stage)', or a deleted deal."""
-    excluded = pd.Series(False, index=out.index)
-    if "stage" in out:
-        excluded |= _per_value(out["stage"], lambda v: mapping.stages.get(v) == NOT_A_STAGE,
-                               False, "bool")
-    if mapping.table == "deals" and "status" in out and mapping.columns.get("status"):
-        excluded |= _per_value(out["status"],
-                               lambda v: normalise(str(v)) in ("deleted", "removed"),
-                               False, "bool")
+def _not_a_stage(mapping: Mapping, factors: Factors, rows: int) -> np.ndarray:
+    """Rows the user excluded (a mask): a stage mapped to '(not a stage)', or a deleted
+    deal."""
+    excluded = np.zeros(rows, dtype=bool)
+    if "stage" in factors:
+        excluded |= np.asarray(_per_value(
+            factors["stage"], lambda v: mapping.stages.get(v) == NOT_A_STAGE, False, "bool"))
+    if mapping.table == "deals" and "status" in factors and mapping.columns.get("status"):
+        excluded |= np.asarray(_per_value(
+            factors["status"], lambda v: normalise(str(v)) in ("deleted", "removed"), False,
+            "bool"))
     return excluded
 
 
-def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str],
+                  factors: Factors) -> pd.DataFrame:
     rank = pd.Series(0, index=out.index, dtype="int64")
     if "stage" in out:
-        rank = _per_value(out["stage"], lambda v: LEAD_STAGE_RANK[mapping.stages[v]]
-                          if mapping.stages.get(v) in LEAD_STAGES else 0, 0, "int64")
+        rank = pd.Series(_per_value(factors["stage"], lambda v: LEAD_STAGE_RANK[mapping.stages[v]]
+                                    if mapping.stages.get(v) in LEAD_STAGES else 0, 0, "int64"),
+                         index=out.index)
         if mapping.columns.get("stage") and not any(f"{s}_at" in out for s in LEAD_STAGES[1:]):
             notes.append("Only the current stage is known: a lead at a later stage is counted "
                          "as having passed every earlier stage.")
@@ -200,15 +216,19 @@ def _finish_leads(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
     return out
 
 
-def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    status = pd.Series("open", index=out.index, dtype="string")
-    if "stage" in out:
-        status = _per_value(out["stage"], lambda v: mapping.stages.get(v, "open"), "open",
-                            "string")
-        status = status.where(status.isin(["open", "won", "lost"]), "open")
+def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str],
+                  factors: Factors) -> pd.DataFrame:
+    def by_stage(v: object) -> str:
+        status = mapping.stages.get(v, "open")
+        return status if status in ("open", "won", "lost") else "open"
+
+    status = (pd.Series(_per_value(factors["stage"], by_stage, "open", "string"),
+                        index=out.index) if "stage" in out
+              else pd.Series("open", index=out.index, dtype="string"))
     if "status" in out and mapping.columns.get("status"):
-        given = _per_value(out["status"], lambda v: deal_status_by_name(normalise(str(v))),
-                           None, "string")
+        given = pd.Series(_per_value(factors["status"],
+                                     lambda v: deal_status_by_name(normalise(str(v))), None,
+                                     "string"), index=out.index)
         status = given.fillna(status)
     if "closed" in out:  # Salesforce IsClosed/IsWon outrank stage names when they are filled
         status = status.where(~out["closed"].fillna(False).astype(bool) | (status != "open"),
@@ -229,7 +249,8 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
     out["status"] = status
     if "stage" in out:
         order = stage_rank_order(mapping)
-        out["stage_order"] = _per_value(out["stage"], order.get, None, "Int64")
+        out["stage_order"] = pd.Series(_per_value(factors["stage"], order.get, None, "Int64"),
+                                       index=out.index)
     if "closed_at" in out:
         expected = (out["status"] == "open") & out["closed_at"].notna()
         if expected.any():
@@ -248,11 +269,6 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str]) -> pd.D
 CATEGORIES = frozenset({"source", "origin", "segment", "owner", "product", "channel", "team",
                         "manager"})
 CHANNELS = frozenset({"source", "origin", "channel"})
-
-
-def _dtype(kind: str) -> str:
-    return {"text": "string", "timestamp": "datetime64[us]", "number": "float64",
-            "integer": "Int64", "boolean": "boolean"}[kind]
 
 
 def stage_rank_order(mapping: Mapping) -> dict[str, int]:
