@@ -152,7 +152,9 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path,
             continue
         frame = canonical_columns(table, frame)
         files[table] = folder / f"{table}.parquet"
-        frame.to_parquet(files[table], index=False)
+        # No min/max statistics: the file is only ever read whole into a table, and at ten
+        # million rows they cost a third of the write (1.8 s -> 1.2 s).
+        frame.to_parquet(files[table], index=False, write_statistics=False)
         present[table] = (fields_present or {}).get(table) or frozenset(
             c for c in frame.columns if frame[c].notna().any())
     return files, present
