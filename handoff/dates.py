@@ -65,9 +65,8 @@ def timestamps_by_value(series: pd.Series, report: ColumnReport,
     codes, uniques = pd.factorize(series)  # in order of first appearance, as rows give them
     distinct = pd.Series(uniques, dtype=series.dtype)
     parsed, placeholder, ambiguous = timestamps_by_row(distinct, report, order)
-    at = np.where(codes >= 0, codes, len(distinct))  # a missing cell takes the NaT after
     values = np.append(parsed.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
-    result = pd.Series(values[at], index=series.index, dtype="datetime64[us]")
+    result = pd.Series(values[codes], index=series.index)  # code -1 (missing): the NaT, last
     rows = np.bincount(codes[codes >= 0], minlength=len(distinct))
     mask, spellings = missing_by_value(series, (codes, uniques))
     count_into(report, mask, spellings, failed=result.isna() & ~mask, raw=series)

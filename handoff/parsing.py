@@ -78,7 +78,10 @@ def parse_text(series: pd.Series, report: ColumnReport, fold: bool = False,
                                    if k.lower() in UNKNOWN_SPELLINGS}
             spellings = {k: v for k, v in spellings.items() if k not in report.kept_unknown}
     out = text.where(~missing, None)
-    if by_value:  # back to one value per row; a missing cell (code -1) stays missing
+    if (by_value and isinstance(series.dtype, pd.StringDtype) and not missing.any()
+            and bool((text == distinct.astype("string")).all())):
+        out = series.astype("string")  # clean already: the column itself, not a copy
+    elif by_value:  # back to one value per row; a missing cell (code -1) stays missing
         out = pd.Series(out.array.take(codes, allow_fill=True), index=series.index,
                         name=series.name)
     if fold:
