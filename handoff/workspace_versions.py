@@ -77,14 +77,17 @@ def save_version(ws: Workspace, email: str | None, ready: Prepared,
     final = ws.versions_dir / version_id
     try:
         building.mkdir(parents=True)
-        files, present = dbm.write_tables(ready.tables, building)
-        sums = {table: _synced_sha256(path) for table, path in files.items()}
-        database = dbm.database_from_parquet(
-            files, ready.name, ready.sources, present, notes=ready.notes,
+        database, files, present = dbm.written_database(
+            ready.tables, building, ready.name, ready.sources, notes=ready.notes,
             currency=ready.currency, fields_mapped=ready.fields_mapped)
-        _sync_dir(building)
-        os.rename(building, final)
-        _sync_dir(ws.versions_dir)
+        try:
+            sums = {table: _synced_sha256(path) for table, path in files.items()}
+            _sync_dir(building)
+            os.rename(building, final)
+            _sync_dir(ws.versions_dir)
+        except BaseException:
+            database.close()
+            raise
     except OSError as e:
         shutil.rmtree(building, ignore_errors=True)
         raise SaveFailed(_os_problem(ws, e)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -120,3 +121,51 @@ def test_data_too_big_for_a_session_gets_a_message_not_a_duckdb_error():
     with pytest.raises(ValueError, match=r"300,000 leads rows\) needs more memory than one "
                                          r"session may use \(16MB\)"):
         dbm.build_database({"leads": leads}, "big", memory_limit="16MB")
+
+
+def _awkward_deals(n: int) -> pd.DataFrame:
+    """Deals in every canonical type with the values a scan gets wrong first: nulls of each
+    type, text long and short, non-ASCII, empty, several Arrow chunks, old and far dates."""
+    rng = np.random.default_rng(7)
+    words = ["Won", "", "Ünïcode ✓ étape", "a" * 40, "Lost", "Négociation — long text here"]
+    text = pd.Series(rng.choice(words, n), dtype="string")
+    text[rng.random(n) < 0.1] = pd.NA
+    chunked = pd.concat([text[: n // 3], text[n // 3:]], ignore_index=True)  # two chunks
+    when = pd.Series(pd.to_datetime("1969-12-31 23:59:59.999999")
+                     + pd.to_timedelta(rng.integers(0, 10**15, n), unit="us"))
+    when[rng.random(n) < 0.2] = pd.NaT
+    amount = pd.Series(rng.normal(0, 1e9, n))
+    amount[rng.random(n) < 0.1] = np.nan
+    flag = pd.Series(rng.random(n) < 0.5, dtype="boolean")
+    flag[rng.random(n) < 0.3] = pd.NA
+    order = pd.Series(rng.integers(-(2**53), 2**53, n), dtype="Int64")
+    order[rng.random(n) < 0.1] = pd.NA
+    return pd.DataFrame({"deal_id": [f"D{i}" for i in range(n)], "stage": chunked,
+                         "owner": text, "created_at": when.astype("datetime64[us]"),
+                         "closed_at": when.astype("datetime64[ns]"), "amount": amount,
+                         "won": flag, "stage_order": order})
+
+
+def test_tables_loaded_from_arrow_equal_their_parquet_files_read_back(tmp_path):
+    # The upload loads DuckDB from Arrow while the files a workspace keeps are written; a
+    # stored version is read back from those files. Both must hold the same cells.
+    tables = {"deals": _awkward_deals(300_000),
+              "spend": pd.DataFrame({"month": pd.to_datetime(["2024-01-01", None]),
+                                     "channel": ["Ads", None], "amount": [1.5, None]})}
+    loaded, files, present = dbm.written_database(tables, tmp_path, "x")
+    read = dbm.database_from_parquet(files, "x", fields_present=present)
+    assert loaded.fingerprint == read.fingerprint
+    assert loaded.row_counts == read.row_counts and loaded.row_counts["deals"] == 300_000
+    assert loaded.fields_present == read.fields_present
+    assert loaded.fields_present["deals"] == frozenset(tables["deals"].columns)
+    for table in TABLES:
+        a, b = dbm.table_frame(loaded, table), dbm.table_frame(read, table)
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    deals = dbm.table_frame(loaded, "deals")  # and both hold what was given
+    given = tables["deals"]
+    assert deals["stage"].isna().sum() == given["stage"].isna().sum() > 0
+    assert (deals["stage"].fillna("?") == given["stage"].fillna("?")).all()
+    assert deals["amount"].sum() == pytest.approx(given["amount"].sum())
+    assert (deals["created_at"].dropna() == given["created_at"].dropna()).all()
+    assert deals["won"].sum() == given["won"].sum()
+    assert (deals["stage_order"].fillna(0) == given["stage_order"].fillna(0)).all()

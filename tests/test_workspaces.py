@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from handoff import dataset, ingest, mapping, proposal
@@ -308,7 +309,7 @@ def test_a_full_disk_leaves_the_previous_version_current(team, cache, monkeypatc
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    target = {"parquet": (pd.DataFrame, "to_parquet"), "fsync": (wv.os, "fsync"),
+    target = {"parquet": (pq, "write_table"), "fsync": (wv.os, "fsync"),
               "rename": (wv.os, "rename")}[where]
     with monkeypatch.context() as patch:
         patch.setattr(*target, full)
