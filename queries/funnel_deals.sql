@@ -10,13 +10,17 @@
 --   $lost_after (integer), $include_undated (boolean)
 -- uses: deal_cohort
 with cohort as (
+    -- One row per group, position reached and status before the stages are crossed in:
+    -- the cross join then multiplies a few hundred rows, not every deal.
     select
-        amount,
-        margin,
-        status,
+        grp,
         reached,
-        grp
+        status,
+        count(*) as deals,
+        sum(amount) as amount,
+        sum(margin) as margin
     from cohort_deals
+    group by grp, reached, status
 ),
 
 stages as (
@@ -31,13 +35,16 @@ select
     c.grp,
     s.stage,
     s.position,
-    count(*) filter (where c.reached >= s.position) as entities,
+    cast(coalesce(sum(c.deals) filter (where c.reached >= s.position), 0) as bigint)
+        as entities,
     coalesce(sum(c.amount) filter (where c.reached >= s.position), 0) as amount,
     coalesce(sum(c.amount) filter (where c.reached >= s.position and c.status = 'won'), 0)
         as revenue_won,
     sum(c.margin) filter (where c.reached >= s.position and c.status = 'won') as margin_won,
-    count(*) filter (where c.status = 'lost' and c.reached = s.position) as lost_here,
-    count(*) filter (where c.status = 'open' and c.reached = s.position) as open_here
+    cast(coalesce(sum(c.deals) filter (where c.status = 'lost' and c.reached = s.position), 0)
+        as bigint) as lost_here,
+    cast(coalesce(sum(c.deals) filter (where c.status = 'open' and c.reached = s.position), 0)
+        as bigint) as open_here
 from cohort as c
 cross join stages as s
 group by c.grp, s.stage, s.position
