@@ -44,24 +44,32 @@ class ColumnReport:
     kept_unknown: dict[str, int] = field(default_factory=dict)  # "unknown" kept as a value
 
 
-def missing_mask(series: pd.Series) -> tuple[pd.Series, dict[str, int]]:
-    """Which cells are missing, and how often each spelling of "missing" occurred."""
+def missing_mask(series: pd.Series, text: pd.Series | None = None
+                 ) -> tuple[pd.Series, dict[str, int]]:
+    """Which cells are missing, and how often each spelling of "missing" occurred. `text`
+    is the column already trimmed, when the caller has it."""
     if series.dtype.kind in "biufcmM":
         return series.isna(), {}
     if few_values(series):
         return missing_by_value(series)
-    return missing_by_row(series)
+    return missing_by_row(series, text)
 
 
 def few_values(series: pd.Series) -> bool:
     """A long column of a few values repeated (stages, owners, days): worth reading once
-    per distinct value. Judged on its first 10,000 cells; a wrong guess costs time only."""
-    return len(series) >= 50_000 and series.iloc[:10_000].nunique() <= 1_000
+    per distinct value. Judged on its first 10,000 cells; a wrong guess costs time only.
+    A column of Python objects (a spreadsheet's) is read cell by cell: factorizing it counts
+    1, 1.0 and True as one value, where their text differs."""
+    return (len(series) >= 50_000 and series.dtype != object
+            and series.iloc[:10_000].nunique() <= 1_000)
 
 
-def missing_by_row(series: pd.Series) -> tuple[pd.Series, dict[str, int]]:
-    """`missing_mask` cell by cell: for columns of mostly distinct values (ids, dates)."""
-    text = series.astype("string").str.strip()
+def missing_by_row(series: pd.Series, text: pd.Series | None = None
+                   ) -> tuple[pd.Series, dict[str, int]]:
+    """`missing_mask` cell by cell: for columns of mostly distinct values (ids, dates).
+    `text` is the column already trimmed, when the caller has it."""
+    if text is None:
+        text = series.astype("string").str.strip()
     lowered = text.str.lower()
     mask = series.isna() | lowered.isin(MISSING_SPELLINGS).fillna(False)
     spelled = text[mask & series.notna()]
@@ -86,6 +94,15 @@ def missing_by_value(series: pd.Series,
         spelled[key] = spelled.get(key, 0) + int(rows[i])
     return (pd.Series(mask, index=series.index, dtype=bool),
             dict(Counter(spelled).most_common(8)))
+
+
+def counts_by_code(codes: np.ndarray, values: pd.Series) -> pd.Series:
+    """`values.take(codes).value_counts()` (missing left out, ties in the order values first
+    appear) without building the long column: each distinct value's rows are counted by
+    code (`codes` and `values` as `pd.factorize` gives them, `values` read per value)."""
+    rows = np.bincount(codes[codes >= 0], minlength=len(values))
+    counts = pd.Series(rows).groupby(values.to_numpy(), sort=False, dropna=True).sum()
+    return counts.sort_values(ascending=False, kind="stable")
 
 
 def count_into(report: ColumnReport, mask: pd.Series, spellings: dict[str, int],

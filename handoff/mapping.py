@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from handoff import column_sql, parsing, untrusted
+from handoff import parsing, untrusted
+from handoff.column_report import counts_by_code
 from handoff.presets import (
     CRM_CONVERSION_HEADERS,
     NOT_A_STAGE,
@@ -169,16 +170,16 @@ def check_id(raw: RawTable, mapping: Mapping, avoid: frozenset[str] = frozenset(
     column = mapping.columns.get(id_field)
     if column in avoid:
         column = None
-    if column is not None and _kept_share(raw.frame[column]) >= 0.5:
+    if column is not None and _kept_share(raw, column) >= 0.5:
         return
     taken = set(mapping.columns.values()) | set(avoid)
     candidates = [c for c in raw.frame.columns if c not in taken and c != column
                   and looks_like_id(c)]
-    best = max(candidates, key=lambda c: _kept_share(raw.frame[c]), default=None)
-    if best is not None and _kept_share(raw.frame[best]) < 0.95:
+    best = max(candidates, key=lambda c: _kept_share(raw, c), default=None)
+    if best is not None and _kept_share(raw, best) < 0.95:
         best = None
     if column is not None:
-        dropped = len(raw.frame) - round(_kept_share(raw.frame[column]) * len(raw.frame))
+        dropped = len(raw.frame) - round(_kept_share(raw, column) * len(raw.frame))
         instead = f"'{best}' (unique per row) is proposed instead" if best else \
             "rows are numbered instead"
         add_note(mapping, f"'{column}' repeats: as the id it would drop {dropped:,} of "
@@ -188,9 +189,9 @@ def check_id(raw: RawTable, mapping: Mapping, avoid: frozenset[str] = frozenset(
         mapping.columns[id_field] = best
 
 
-def _kept_share(series: pd.Series) -> float:
+def _kept_share(raw: RawTable, column: str) -> float:
     """Share of rows an id column keeps: distinct non-missing values per row."""
-    return column_sql.distinct_count(series) / max(len(series), 1)
+    return raw.distinct_count(column) / max(len(raw.frame), 1)
 
 
 def best_table(headers: list[str]) -> str:
@@ -234,8 +235,15 @@ def stage_values(raw: RawTable, mapping: Mapping) -> list[str]:
     column = mapping.columns.get("stage")
     if column is None or column not in raw.frame:
         return []
-    values = parsing.parse_text(raw.frame[column], parsing.ColumnReport(column, "stage", "text"))
-    return values.dropna().value_counts().head(200).index.tolist()
+    series = raw.frame[column]
+    report = parsing.ColumnReport(column, "stage", "text")
+    if not isinstance(series.dtype, pd.StringDtype):  # factorizing mixes 1, 1.0 and True
+        return parsing.parse_text(series, report).dropna().value_counts().head(200).index.tolist()
+    # Each distinct cell is read once and its rows counted by code: a stage column repeats a
+    # few values over millions of rows. Ties keep the order values first appear in.
+    codes, uniques = pd.factorize(series)
+    read = parsing.parse_text(pd.Series(uniques, dtype=object), report)
+    return counts_by_code(codes, read).head(200).index.tolist()
 
 
 def propose_stages(raw: RawTable, mapping: Mapping, preset: Preset | None = None

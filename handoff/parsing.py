@@ -18,6 +18,7 @@ from handoff.column_report import (
     MISSING_SPELLINGS,
     ColumnReport,
     count_into,
+    counts_by_code,
     few_values,
     missing_by_value,
     missing_mask,
@@ -62,9 +63,9 @@ def parse_text(series: pd.Series, report: ColumnReport, fold: bool = False,
     codes, uniques = pd.factorize(series) if by_value else (None, None)
     # a long column of few values (stages, owners) is trimmed once per distinct value
     distinct = pd.Series(uniques, dtype=object) if by_value else series
+    text = distinct.astype("string").str.strip()  # once: the missing check reads it too
     mask, spellings = (missing_by_value(series, (codes, uniques)) if by_value
-                       else missing_mask(series))
-    text = distinct.astype("string").str.strip()
+                       else missing_mask(series, text))
     missing = (text.str.lower().isin(MISSING_SPELLINGS).fillna(False).to_numpy(dtype=bool)
                if by_value else mask.to_numpy(dtype=bool))
     if keep_unknown:
@@ -77,7 +78,8 @@ def parse_text(series: pd.Series, report: ColumnReport, fold: bool = False,
             report.kept_unknown = {k: v for k, v in spellings.items()
                                    if k.lower() in UNKNOWN_SPELLINGS}
             spellings = {k: v for k, v in spellings.items() if k not in report.kept_unknown}
-    out = text.where(~missing, None)
+    out = text.where(~missing, None) if missing.any() else text
+    per_value = out
     if (by_value and isinstance(series.dtype, pd.StringDtype) and not missing.any()
             and bool((text == distinct.astype("string")).all())):
         out = series.astype("string")  # clean already: the column itself, not a copy
@@ -85,14 +87,16 @@ def parse_text(series: pd.Series, report: ColumnReport, fold: bool = False,
         out = pd.Series(out.array.take(codes, allow_fill=True), index=series.index,
                         name=series.name)
     if fold:
-        out = _folded(out, report)
+        out = _folded(out, report, counts_by_code(codes, per_value) if by_value else None)
     count_into(report, mask, spellings, failed=pd.Series(False, index=series.index), raw=series)
     return out
 
 
-def _folded(values: pd.Series, report: ColumnReport) -> pd.Series:
-    """Values that differ only by case or inner spaces, as their most frequent spelling."""
-    counts = values.value_counts()
+def _folded(values: pd.Series, report: ColumnReport,
+            counts: pd.Series | None = None) -> pd.Series:
+    """Values that differ only by case or inner spaces, as their most frequent spelling.
+    `counts` are the values' counts (`values.value_counts()`), when the caller has them."""
+    counts = values.value_counts() if counts is None else counts
     if len(counts) < 2 or len(counts) > 50_000:  # ids or free text: nothing to fold
         return values
     spelled = counts.index.to_series()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from handoff import column_sql
+
 MAX_UPLOAD_MB = 200  # keep equal to server.maxUploadSize in .streamlit/config.toml
 MAX_XLSX_UNCOMPRESSED_MB = 1000
 MAX_COLUMNS = 2000
@@ -45,6 +47,20 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     lines: list[int] | None = None  # file line (or sheet row) of each frame row
+    _distinct: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def distinct_count(self, column: str) -> int:
+        """Distinct non-missing values of one column, counted once per column: proposing a
+        mapping asks it of every id candidate and validating asks again of the id chosen,
+        and at ten million ids one count costs most of a second."""
+        if column not in self._distinct:
+            self._distinct[column] = column_sql.distinct_count(self.frame[column])
+        return self._distinct[column]
+
+    def holds_unique(self, column: str) -> bool:
+        """No value of the column repeats (missing cells aside)."""
+        values = self.frame[column]
+        return self.distinct_count(column) == len(values) - int(values.isna().sum())
 
     def line_of(self, index: int) -> int:
         return self.lines[index] if self.lines is not None else index + 2

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from handoff import column_sql, parsing
 from handoff.presets import NOT_A_STAGE, deal_status_by_name, normalise
@@ -151,7 +153,7 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
         said = id_field.replace("_", " ")
         drop(out[id_field].isna().to_numpy(dtype=bool), lambda p: f"no {said}")
         if table in ("leads", "deals", "customers"):  # missing ids never repeat
-            positions, firsts = column_sql.repeated_rows(out[id_field])
+            positions, firsts = _repeated_ids(raw, mapping.columns[id_field], out[id_field])
             ids, first_of = out[id_field].array, dict(zip(positions.tolist(), firsts.tolist(),
                                                           strict=True))
             repeats = np.zeros(len(out), dtype=bool)
@@ -179,6 +181,27 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
         out = _finish_deals(mapping, out, notes, factors)
     # A field no column gave stays absent: `db` stores it as nulls without building them.
     return out[[f.name for f in fields(table) if f.name in out]], dropped
+
+
+def _repeated_ids(raw: RawTable, column: str, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """`column_sql.repeated_rows` of the typed ids. When the file's column repeats no value
+    (counted while proposing) and typing changed no id (it may only have made some missing),
+    no id can repeat: ten million ids are not hashed a second time."""
+    if raw.holds_unique(column) and _same_where_given(ids, raw.frame[column]):
+        none = np.empty(0, dtype=np.int64)
+        return none, none
+    return column_sql.repeated_rows(ids)
+
+
+def _same_where_given(typed: pd.Series, source: pd.Series) -> bool:
+    """Every non-missing typed value equals the file's cell in its row."""
+    try:
+        a = pa.array(typed.array, from_pandas=True)
+        b = pa.array(source.array, from_pandas=True)
+        same = pc.equal(a, b if b.type == a.type else b.cast(a.type))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return False  # values Arrow cannot hold or compare: the ids are hashed instead
+    return pc.all(same).as_py() is not False  # null: no id given at all
 
 
 Factors = dict[str, tuple[np.ndarray, object]]  # column -> pd.factorize(column), row-aligned

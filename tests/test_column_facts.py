@@ -5,12 +5,16 @@ NaN, mixed types, spellings that only differ by case or spacing, ties in counts)
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from handoff import column_sql
+from handoff import column_report, column_sql, mapping, parsing
 from handoff.column_report import missing_by_row, missing_by_value, missing_mask
+from handoff.ingest import read_upload
+from handoff.raw import RawTable
 
 rng = np.random.default_rng(7)
 SPELLINGS = ["", " ", "N/A", "n/a ", "\u00a0NULL", "null", "(blank)", "-", "unknown", "\tNone\n",
@@ -148,3 +152,73 @@ def test_a_clean_column_of_few_values_comes_back_as_itself(dtype, monkeypatch):
             return s.array._pa_array.chunks[0].buffers()[2].address
 
         assert text_buffer(outs[1]) == text_buffer(series) != text_buffer(outs[0])
+
+
+def _ids_file(ids: list[object], kind: str = "csv") -> bytes:
+    frame = pd.DataFrame({"Deal ID": ids, "Stage": ["Won"] * len(ids),
+                          "Created": ["2024-01-02"] * len(ids)})
+    if kind == "parquet":
+        out = io.BytesIO()
+        frame.to_parquet(out, index=False)
+        return out.getvalue()
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize(("ids", "kind", "hashed_once"), [
+    (["D1", "D2", "D3", "D4"], "csv", True),  # unique: not hashed again, nothing dropped
+    (["12", " 12", "13", "14"], "csv", False),  # unique in the file, not once trimmed
+    (["D1", "N/A", "n/a", "D2"], "csv", True),  # unique, two spelled missing
+    (["D1", "", "", "D2"], "csv", False),  # blanks repeat in the file; ids do not
+    (["D1", "D2", "D1", "D3"], "csv", False),  # a real repeat
+    ([1, 2, 3, 2], "parquet", False), ([1, 2, 3, 4], "parquet", True),  # numbers as text
+    (["a", "A", "b", "b\u00a0"], "csv", False),  # case is kept in ids; a no-break space is not
+])
+def test_repeated_ids_known_from_proposing_equal_hashing_them_again(ids, kind, hashed_once,
+                                                                     monkeypatch):
+    # Validation skips hashing the ids when the file's column repeats nothing and typing
+    # changed no id. Whatever path it takes, the rows dropped are the ones hashing drops.
+    name = f"deals.{kind}"
+    raw = read_upload(name, _ids_file(ids, kind))
+    m = mapping.propose(raw, "deals")
+    assert m.columns["deal_id"] == "Deal ID"
+    calls = []
+    hashing = column_sql.repeated_rows
+    monkeypatch.setattr(column_sql, "repeated_rows", lambda s: calls.append(len(s)) or hashing(s))
+    _, fast = mapping.apply(raw, m)
+    assert calls == ([] if hashed_once else [len(ids)])
+    hashed = []
+    monkeypatch.setattr(RawTable, "holds_unique", lambda self, c: hashed.append(c) or False)
+    _, slow = mapping.apply(read_upload(name, _ids_file(ids, kind)), m)
+    assert hashed == ["Deal ID"]  # the second reading took the hashing path
+    assert [(r.line, r.reason) for r in fast.rejected] == \
+        [(r.line, r.reason) for r in slow.rejected]
+    assert fast.rows_loaded == slow.rows_loaded
+    typed = pd.Series([str(i).strip() for i in ids])
+    given = typed[~typed.str.lower().isin(["", "n/a"])]
+    assert fast.rows_loaded == given.nunique()  # independent: distinct ids given
+
+
+@pytest.mark.parametrize("name", list(_columns()))
+def test_stage_values_equal_counting_every_row(name):
+    # Stage values are read once per distinct cell and counted by code; the plain way reads
+    # every row and counts the results. Same values, same order (ties included).
+    series = _columns()[name]
+    raw = RawTable("x.csv", pd.DataFrame({"Stage": series}), "csv", "")
+    m = mapping.Mapping(table="deals", columns={"stage": "Stage"})
+    every_row = parsing.parse_text(series, parsing.ColumnReport("Stage", "stage", "text"))
+    expected = every_row.dropna().value_counts().head(200).index.tolist()
+    assert mapping.stage_values(raw, m) == expected
+
+
+def test_a_long_spreadsheet_column_of_mixed_types_reads_as_its_first_rows_do():
+    # Factorizing Python objects counts 1, 1.0 and True as one value; their text differs, so
+    # a long column of them must read as a short one does, cell by cell.
+    cells = [1, 1.0, True, "1", "x", None]
+    long = pd.Series(cells * 10_000, dtype=object)
+    short = pd.Series(cells * 10, dtype=object)
+    read = [parsing.parse_text(s, parsing.ColumnReport("c", "source", "text"))
+            for s in (long, short)]
+    assert read[0].value_counts().to_dict() == {"1": 20_000, "1.0": 10_000, "True": 10_000,
+                                                "x": 10_000}
+    assert read[1].value_counts().to_dict() == {"1": 20, "1.0": 10, "True": 10, "x": 10}
+    assert column_report.missing_mask(long)[0].sum() == 10_000
