@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from handoff import parsing
 from handoff.parsing import (
     ColumnReport,
     parse_booleans,
@@ -205,3 +207,35 @@ def test_unknown_alone_is_a_placeholder():
     r = _report("text")
     out = parse_text(pd.Series(["Web", "unknown"]), r, keep_unknown=True)
     assert out.iloc[1] is pd.NA and r.missing_spellings == {"unknown": 1}
+
+
+def _decimals(n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    whole = rng.integers(-10**15, 10**15, n).astype(str)
+    frac = rng.integers(0, 10**12, n).astype(str)
+    shapes = [whole, np.char.add(np.char.add(whole, "."), frac), np.char.add("+00", frac),
+              np.char.add(frac, "."), np.char.add("0.", frac)]
+    return list(np.concatenate(shapes))
+
+
+@pytest.mark.parametrize("cells", [
+    _decimals(20_000, 1),  # plain decimals: Arrow reads them
+    [*_decimals(2_000, 2), None, None],  # plain, some missing
+    ["1e5", "12", "abc", "0x1F", "1_000", "inf", "-", ".5", "5.", "٣"],  # not all plain
+    [None, None], [],
+])
+def test_numbers_of_text_equal_pandas_to_numeric_bit_for_bit(cells):
+    text = pd.Series(cells, dtype="string")
+    expected = pd.to_numeric(text, errors="coerce").astype("float64")
+    got = parsing.numbers_of_text(text)
+    assert got.dtype == "float64" and got.index.equals(text.index)
+    assert np.array_equal(got.to_numpy(), expected.to_numpy(), equal_nan=True)
+
+
+def test_a_column_of_plain_decimals_is_not_read_by_pandas(monkeypatch):
+    def slow(*args, **kwargs):
+        raise AssertionError("read by pandas")
+
+    monkeypatch.setattr(parsing.pd, "to_numeric", slow)
+    got = parsing.numbers_of_text(pd.Series(["12", "-3.50", None, "+007"], dtype="string"))
+    assert got.tolist()[:2] == [12.0, -3.5] and np.isnan(got[2]) and got[3] == 7.0
