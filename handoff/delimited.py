@@ -129,7 +129,8 @@ _WIDTH_ERRORS = ("MISSING COLUMNS", "TOO MANY COLUMNS")
 
 def physical_lines(text: str) -> int:
     """Lines in the text as the exact reader counts them (CRLF, LF or a lone CR end one)."""
-    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    returns = text.count("\r")  # most files have none: then no CRLF to count either
+    breaks = text.count("\n") + returns - (text.count("\r\n") if returns else 0)
     return breaks + (0 if text.endswith(("\n", "\r")) else 1)
 
 

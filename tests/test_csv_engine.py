@@ -84,3 +84,10 @@ def test_hostile_headers_stay_names_never_sql():
     raw = read_upload("h.csv", data)
     assert list(raw.frame.columns) == ["select * from read_csv('/etc/passwd')", "c0", 'c1"']
     assert raw.frame.iloc[1].tolist() == ["4", "5", "6"]
+
+
+@pytest.mark.parametrize("text", ["a\nb\n", "a\r\nb", "a\rb\r\n\rc", "", "\n", "\r", "x",
+                                  "é\n€\r\n日本\r", "a\r\r\n\n", "\r\n\r\n"])
+def test_physical_lines_count_each_crlf_lf_and_lone_cr_once(text):
+    expected = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    assert delimited.physical_lines(text) == expected - text.endswith(("\n", "\r"))
