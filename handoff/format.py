@@ -112,6 +112,7 @@ _KINDS: dict[str, tuple[str, int | None, str, float]] = {
     "ratio": ("%.2f×", 3, "", 1.0),
     "money": ("", 2, "", 1.0),  # format depends on the currency
 }
+COUNT_FORMAT = _KINDS["count"][0]  # for a count column of a table built by hand
 TEXT_KINDS = ("text", "month", "date")
 NUMBER_KINDS = tuple(_KINDS)
 

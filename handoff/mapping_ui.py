@@ -246,7 +246,8 @@ def _stage_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
         pd.DataFrame(rows), key=f"stages.{fid}.{current.table}", hide_index=True,
         width="stretch", disabled=["Stage value", "Rows"], height=_rows_height(len(rows)),
         column_order=None if current.table == "deals" else ["Stage value", "Rows", "Means"],
-        column_config={"Means": st.column_config.SelectboxColumn("Means", options=options,
+        column_config={"Rows": st.column_config.NumberColumn("Rows", format=format.COUNT_FORMAT),
+                       "Means": st.column_config.SelectboxColumn("Means", options=options,
                                                                  help=help_text, required=True),
                        "Order": st.column_config.NumberColumn("Order", min_value=1, step=1)})
     current.stages = {str(r["Stage value"]): str(r["Means"]) for _, r in edited.iterrows()}
@@ -327,8 +328,11 @@ def validation_report(v: Validation) -> None:
                      "Details": "; ".join([*(["e.g. " + ", ".join(r.failed_examples)]
                                              if r.failed_examples else []), *detail])})
     if rows:
+        counts = {h: st.column_config.NumberColumn(h, format=format.COUNT_FORMAT)
+                  for h in ("Read", "Missing", "Unreadable")}
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                     column_config={"Details": st.column_config.TextColumn(width="large")})
+                     column_config={"Details": st.column_config.TextColumn(width="large"),
+                                    **counts})
         unreadable = [r for r in v.columns if r.failed]
         for r in unreadable:
             st.warning(format.markdown_text(
