@@ -212,14 +212,11 @@ def _opened(ws: Workspace, version: Version) -> Database:
     present = {t: frozenset(meta["fields_present"]) for t, meta in tables.items()}
     try:
         database = dbm.database_from_parquet(
-            files, version.name, version.sources, present,
+            files, version.name, version.fingerprint, version.sources, present,
             notes=tuple(json.loads(row["notes"])), currency=row["currency"],
             fields_mapped={t: frozenset(meta["fields_mapped"]) for t, meta in tables.items()})
     except (duckdb.Error, OSError) as e:
         raise _Damaged(f"its files cannot be read: {str(e).splitlines()[0]}") from None
-    if database.fingerprint != version.fingerprint:
-        database.close()
-        raise _Damaged("its files do not hold what was saved")
     return database
 
 

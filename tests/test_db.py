@@ -7,6 +7,7 @@ import re
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from handoff import db as dbm
@@ -85,6 +86,49 @@ def test_fingerprint_follows_content_not_names():
     assert len(first.fingerprint) == 32
 
 
+def test_fingerprint_is_the_same_for_tables_built_again_and_differs_for_any_cell(tmp_path):
+    # Built twice from frames made afresh (as a session load and a saved version are), the
+    # fingerprint must agree, so no byte it hashes may depend on chance; one cell changed in
+    # any type, a value made missing, or a column renamed must change it.
+    first = dbm.build_database({"deals": _awkward_deals(20_000)}, "a")
+    again, files, _ = dbm.written_database({"deals": _awkward_deals(20_000)}, tmp_path, "b")
+    assert first.fingerprint == again.fingerprint and files["deals"].is_file()
+    seen = {first.fingerprint}
+    for column, value in [("deal_id", "D0 "), ("stage", "Won"), ("owner", pd.NA),
+                          ("created_at", pd.Timestamp("2024-01-01")), ("amount", 0.5),
+                          ("won", pd.NA), ("stage_order", 3)]:
+        changed = _awkward_deals(20_000)
+        row = int(changed[column].isna().idxmax()) if value is not pd.NA else \
+            int(changed[column].notna().idxmax())
+        assert changed.at[row, column] is not value
+        changed.at[row, column] = value
+        fingerprint = dbm.build_database({"deals": changed}, "a").fingerprint
+        assert fingerprint not in seen, column
+        seen.add(fingerprint)
+    changed = _awkward_deals(20_000)  # the last row: in the stage column's second chunk
+    changed.at[19_999, "stage"] = "other" if changed.at[19_999, "stage"] == "Won" else "Won"
+    assert dbm.build_database({"deals": changed}, "a").fingerprint not in seen
+    renamed = _awkward_deals(20_000).rename(columns={"owner": "product"})
+    assert dbm.build_database({"deals": renamed}, "a").fingerprint not in seen
+
+
+@pytest.mark.parametrize("values", [
+    pa.array([f"value {i}" if i % 7 else None for i in range(100_000)], pa.large_string()),
+    pa.array([f"v{i}" for i in range(100_000)], pa.string()),
+    pa.array(np.arange(100_000, dtype="int64")), pa.array(np.linspace(0, 1, 100_000)),
+    pa.array(np.arange(100_000) % 3 == 0),
+    pa.array(np.arange(100_000).astype("datetime64[us]"), pa.timestamp("us"))])
+def test_a_slice_hashes_only_the_bytes_its_values_use(values):
+    # Columns arrive as slices of longer arrays sharing their buffers: the fingerprint
+    # must read only a slice's own bytes, or it hashes the parent once per slice.
+    piece = values.slice(40_000, 1_000)
+    used = sum(len(part) for part in dbm._value_bytes(piece))
+    assert 0 < used < values.nbytes / 50
+    if not pa.types.is_boolean(values.type):  # bits: a slice need not start on a byte
+        same = pa.array(piece.to_pylist(), values.type)  # the values in buffers of their own
+        assert bytes(dbm._value_bytes(piece)[-1]) == bytes(dbm._value_bytes(same)[-1])
+
+
 def test_hostile_text_is_stored_as_data(tmp_path):
     evil = pd.DataFrame({"deal_id": ["'; drop table deals; --", "../../etc/passwd"],
                          "stage": ["=HYPERLINK(\"http://x\")", "+cmd"], "status": ["won", "lost"]})
@@ -153,8 +197,7 @@ def test_tables_loaded_from_arrow_equal_their_parquet_files_read_back(tmp_path):
               "spend": pd.DataFrame({"month": pd.to_datetime(["2024-01-01", None]),
                                      "channel": ["Ads", None], "amount": [1.5, None]})}
     loaded, files, present = dbm.written_database(tables, tmp_path, "x")
-    read = dbm.database_from_parquet(files, "x", fields_present=present)
-    assert loaded.fingerprint == read.fingerprint
+    read = dbm.database_from_parquet(files, "x", loaded.fingerprint, fields_present=present)
     assert loaded.row_counts == read.row_counts and loaded.row_counts["deals"] == 300_000
     assert loaded.fields_present == read.fields_present
     assert loaded.fields_present["deals"] == frozenset(tables["deals"].columns)
