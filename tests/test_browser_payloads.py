@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -102,6 +103,15 @@ def _shown(page) -> str:
     return page.locator("body").inner_text().replace("\u2060", "")
 
 
+def _until_shown(page, text: str, timeout: float = 60) -> None:
+    """Wait until the page's text holds `text`: a page just navigated to clears what the
+    last one drew before it draws its own, and an early read sees neither."""
+    deadline = time.monotonic() + timeout
+    while text not in _shown(page):
+        assert time.monotonic() < deadline, f"{text!r} not shown in {_shown(page)!r}"
+        page.wait_for_timeout(200)
+
+
 def _nothing_planted(page, host: str) -> None:
     """No element pointing at the payload's host, and the payloads shown as text."""
     _wait_idle(page)
@@ -142,8 +152,10 @@ def test_uploaded_markdown_and_html_stay_text_everywhere(browser, app_url, paylo
     for name, tabs in PAGES.items():
         page.locator('[data-testid="stSidebarNav"]').get_by_role(
             "link", name=re.compile(f"^{name}$")).click()
+        path = "" if name == "Home" else name.replace(" ", "_")
+        page.wait_for_url(re.compile(f"/{re.escape(path)}/?$"))
+        _until_shown(page, f"Loaded: {image} leads.csv, deals {payloads(host)['link']}.csv")
         _nothing_planted(page, host)
-        assert f"Loaded: {image} leads.csv, deals {payloads(host)['link']}.csv" in _shown(page)
         for tab in tabs:
             page.get_by_role("tab", name=tab, exact=True).click()
             _nothing_planted(page, host)
