@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from handoff import delimited
@@ -29,6 +31,8 @@ CRAFTED = {
     "sql_header.csv": b'"select * from read_csv(\'/etc/passwd\')",c0,"c1"""\n1,2,3\n4,5,6\n',
     "no_final_newline.csv": b"id,amount\n1,10\n2,20",
     "lone_cr.csv": b"id,amount\r1,10\r2,20\r",
+    "huge_cell.csv": b"id,note\n1," + b"x" * 100_001 + b"\n2,y\n3,z\n",
+    "widest_cell.csv": "id,note\n1,{}\n2,y\n3,z\n".format("é" * 100_000).encode(),
 }
 
 
@@ -91,3 +95,48 @@ def test_hostile_headers_stay_names_never_sql():
 def test_physical_lines_count_each_crlf_lf_and_lone_cr_once(text):
     expected = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     assert delimited.physical_lines(text) == expected - text.endswith(("\n", "\r"))
+
+
+def test_a_blank_cell_is_what_python_strips_to_nothing():
+    # The engine's blank check must agree with the exact reader's `str.strip()` on every
+    # code point, or a row the exact reader skips would be loaded (or the other way).
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    table = pa.table({"c0": pa.array(points + ["", " \t\u00a0\u2028 ", " x "])})
+    blank = pc.match_substring_regex(table["c0"], delimited._BLANK_CELL).to_pylist()
+    assert blank == [p.strip() == "" for p in table["c0"].to_pylist()]
+
+
+def test_blank_records_need_every_cell_blank_across_chunks_and_slices():
+    rows = [[" ", ""], ["", "x"], ["\u00a0", "\t"], ["a", " "], ["", ""]] * 3
+    columns = list(zip(*rows, strict=True))
+    whole = pa.table({f"c{i}": pa.chunked_array([pa.array(c[:7]), pa.array(c[7:])])
+                      for i, c in enumerate(columns)})
+    expected = sum(all(c.strip() == "" for c in row) for row in rows)
+    assert delimited.blank_records(whole) == expected == 9
+    part = whole.slice(2, 9)  # chunks that start inside their buffers
+    assert delimited.blank_records(part) == sum(
+        all(c.strip() == "" for c in row) for row in rows[2:11])
+
+
+def test_a_cell_is_too_long_by_its_characters_not_its_bytes():
+    limit = 10
+    exactly = "é" * limit  # 20 bytes, 10 characters
+    table = pa.table({"c0": pa.chunked_array([pa.array(["a", exactly]), pa.array(["b"])])})
+    assert not delimited.any_cell_longer(table, limit)
+    longer = pa.table({"c0": pa.array(["a", "b" * (limit + 1), "c"]).slice(1)})
+    assert delimited.any_cell_longer(longer, limit)
+    assert not delimited.any_cell_longer(longer.slice(1), limit)  # the long cell sliced off
+    big = pa.table({"c0": pa.array(["x" * (limit + 1)], pa.large_string())})
+    assert delimited.any_cell_longer(big, limit)
+
+
+@pytest.mark.parametrize("text", [
+    "id,amount\n1,2\n", "id,amount", "id,amount\n", "\nid\n1\n",
+    'id,"a\n' + "x" * 70_000 + '"\n1,2\n',  # a header cell longer than the part read first
+    "id," + "y" * 65_530 + "\n1,2\n",  # the first record ends just inside it
+    'id,"open quote\n1,2\n'])
+def test_the_first_record_is_read_from_the_start_of_the_text_only(text):
+    import csv
+    import io
+    whole = next(csv.reader(io.StringIO(text, newline=""), strict=False), None)
+    assert delimited._first_record(text, ",", '"') == whole
