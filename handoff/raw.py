@@ -72,8 +72,6 @@ class RawTable:
 
 ProgressFn = Callable[[float], None]
 
-ProgressFn = Callable[[float], None]
-
 
 def named_frame(name: str, header: list, rows: list[list], warnings: list[str]
            ) -> tuple[list[str], pd.DataFrame]:

@@ -89,6 +89,7 @@ def apply(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, Validation]:
     for index, reason in dropped:
         rejected.append(RejectedRow(raw.line_of(int(index)), reason,
                                     ", ".join(str(v) for v in frame.loc[index].tolist())[:200]))
+    rejected.sort(key=lambda r: r.line)  # in file order, whichever check refused the row
     validation = Validation(raw.file_name, mapping.table, raw.rows_read, len(out), rejected,
                             reports, notes, problems)
     return out.reset_index(drop=True), validation

@@ -258,3 +258,14 @@ def test_fast_and_exact_readers_agree_on_a_clean_file(monkeypatch):
     pd.testing.assert_frame_equal(fast.frame, exact.frame)
     assert [fast.line_of(i) for i in (0, 299)] == [exact.line_of(i) for i in (0, 299)] == [2, 301]
     assert fast.rejected == exact.rejected == []
+
+
+def test_rows_refused_by_the_reader_and_by_the_rules_are_listed_in_file_order():
+    from handoff import pipeline
+
+    body = ("deal_id,stage,amount\nD1,Won,10\nD2,Lost,5\nD3,Won\n,Won,7\nD1,Lost,3\n"
+            "D6,Won,1,extra\nD7,Lost,2\n")
+    (pending,) = pipeline.prepare([("deals.csv", body.encode())])
+    refused = [(r.line, r.reason.split(";")[0]) for r in pending.validation.rejected]
+    assert refused == [(4, "has 2 values"), (5, "no deal id"),
+                       (6, "repeats deal id 'D1' of line 2"), (7, "has 4 values")]
