@@ -195,7 +195,8 @@ def content_fingerprint(arrow: dict[str, pa.Table]) -> str:
         if table not in arrow:
             continue
         for name, column in zip(arrow[table].column_names, arrow[table].columns, strict=True):
-            digest.update(f"{table}\0{name}\0{column.type}\0".encode())
+            digest.update(f"{table}\0{name}\0{column.type}\0{len(column)}\0"
+                          f"{column.num_chunks}\0".encode())
             for chunk in column.chunks:
                 digest.update(np.array([len(chunk), chunk.offset, chunk.null_count],
                                        dtype=np.int64).tobytes())
