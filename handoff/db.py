@@ -55,6 +55,8 @@ class Source:
 @dataclass
 class _Life:
     closed: bool = False
+    # threads querying the database on their own (`Database.beside`), waited for on closing
+    helpers: list[threading.Thread] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,19 +91,35 @@ class Database:
         """True when the table has rows and every named field was supplied."""
         return self.row_counts.get(table, 0) > 0 and set(names) <= self.fields_present[table]
 
+    def beside(self, work: Callable[[], None], name: str) -> threading.Thread:
+        """Run `work` (queries on this database) on a thread that closing the database
+        waits for: DuckDB refuses to close a connection while a cursor of it runs a query.
+        `work` should stop once `closed` is True. Not a daemon thread: the process waits
+        for it on exit, since one killed inside DuckDB aborts the process."""
+        thread = threading.Thread(target=work, name=name)
+        self._life.helpers.append(thread)
+        thread.start()
+        return thread
+
     def close(self, shared_too: bool = False) -> None:
         """Free the database's memory. A shared database stays open for the others; only
         whoever shares it out closes it (`shared_too`)."""
         if (shared_too or not self.shared) and not self._life.closed:
-            self._life.closed = True
+            self._life.closed = True  # a helper stops before its next query
+            for helper in self._life.helpers:
+                helper.join()
             self.connection.close()
 
 
 class _Facts:
-    """Facts about loaded data by content fingerprint, a bounded number kept; thread-safe."""
+    """Facts about loaded data by content fingerprint, a bounded number kept; thread-safe.
+    A fact asked for while another thread computes it is waited for, not computed twice:
+    the facts are computed on a thread right after a load (`facts.warm`) while the first
+    page may already ask for them."""
 
     def __init__(self, size: int = 512) -> None:
         self._values: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._computing: dict[tuple[str, str], threading.Lock] = {}
         self._size, self._lock = size, threading.Lock()
 
     def get(self, fingerprint: str, name: str, compute: Callable[[], T]) -> T:
@@ -110,11 +128,17 @@ class _Facts:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]  # type: ignore[return-value]
-        value = compute()  # outside the lock: a query can take a while
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self._size:
-                self._values.popitem(last=False)
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:  # one thread computes (outside the shared lock: a query can take
+            with self._lock:  # a while); the others wait here, then take its value
+                if key in self._values:
+                    return self._values[key]  # type: ignore[return-value]
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                self._computing.pop(key, None)
+                while len(self._values) > self._size:
+                    self._values.popitem(last=False)
         return value
 
 

@@ -60,6 +60,10 @@ def _clamp(d: dt.date) -> dt.date:
 
 
 def filter_options(db: Database) -> dict[str, list[str]]:
-    """Values the shared filters offer, most frequent first."""
-    rows = query(db, "filter_options")
-    return {field: group["value"].tolist() for field, group in rows.groupby("field")}
+    """Values the shared filters offer, most frequent first: a fact of the whole data, kept
+    per content (at ten million leads the query takes 0.5 s)."""
+    def grouped() -> dict[str, list[str]]:
+        rows = query(db, "filter_options")
+        return {field: group["value"].tolist() for field, group in rows.groupby("field")}
+
+    return db.fact("filter_options", grouped)

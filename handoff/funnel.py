@@ -114,9 +114,13 @@ def undated_notes(db: Database, f: Filters, req: FunnelRequest) -> list[str]:
         return notes
     if not f.all_time:
         return ["Leads without a created date appear only in the all-time view (the whole "
-                "date range)."] if db.fact("undated_leads", lambda: int(query(
-                    db, "undated_leads").iloc[0, 0])) else []
+                "date range)."] if undated_leads(db) else []
     return []
+
+
+def undated_leads(db: Database) -> int:
+    """Leads without a created date, in all the loaded data."""
+    return db.fact("undated_leads", lambda: int(query(db, "undated_leads").iloc[0, 0]))
 
 
 def deal_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:

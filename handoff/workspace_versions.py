@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from handoff import db as dbm
+from handoff import facts
 from handoff.dataset import Prepared
 from handoff.db import Database, Source
 from handoff.shared_databases import SHARED, SharedDatabases
@@ -114,7 +115,7 @@ def save_version(ws: Workspace, email: str | None, ready: Prepared,
         shutil.rmtree(final, ignore_errors=True)  # never current, never listed: not kept
         database.close()
         raise
-    cache.put((ws.id, database.fingerprint), database)
+    facts.warm(cache.put((ws.id, database.fingerprint), database))
     cache.retire_others(ws.id, database.fingerprint)
     return Version(number, version_id, who, at, ready.name, ready.sources,
                    {t: database.row_counts[t] for t in files}, database.fingerprint, "ready",
@@ -217,6 +218,7 @@ def _opened(ws: Workspace, version: Version) -> Database:
             fields_mapped={t: frozenset(meta["fields_mapped"]) for t, meta in tables.items()})
     except (duckdb.Error, OSError) as e:
         raise _Damaged(f"its files cannot be read: {str(e).splitlines()[0]}") from None
+    facts.warm(database)
     return database
 
 

@@ -378,7 +378,9 @@ def _rss_bytes(trim: bool = False) -> int:
         return int(f.read().split()[1]) * 4096
 
 
-def test_twenty_viewers_share_one_database_and_memory_does_not_grow_per_viewer(team, cache):
+def test_twenty_viewers_share_one_database_and_memory_does_not_grow_per_viewer(
+        team, cache, monkeypatch):
+    monkeypatch.setattr(wv.facts, "warm", lambda db: None)  # no thread beside the measure
     for i in range(18):
         w.set_member(team, OWNER, f"viewer{i}@acme.test", "viewer")
     viewers = [OWNER, EDITOR] + [f"viewer{i}@acme.test" for i in range(18)]
@@ -449,3 +451,17 @@ def test_a_damaged_restored_version_falls_back_to_the_newest_good_one(team, cach
     assert seen.version.id == second.id and won(seen.database) == int((newer.status == "won").sum())
     assert "version 1 (old.csv" in seen.problems[0] and "Showing version 2 (new.csv" in \
         seen.problems[0]
+
+
+def test_the_facts_of_a_version_are_computed_when_it_is_saved_and_when_it_is_opened(
+        team, cache, monkeypatch):
+    warmed = []
+    monkeypatch.setattr(wv.facts, "warm", lambda db: warmed.append(db.fingerprint))
+    version = wv.save_version(team, EDITOR, prepared(deals(500, 81)), cache)
+    assert warmed == [version.fingerprint]
+    restarted = SharedDatabases()  # a new process: the version is built from its files
+    wv.current_data(team, VIEWER, restarted)
+    restarted.clear()
+    assert warmed == [version.fingerprint] * 2
+    wv.current_data(team, VIEWER, cache)  # held already: nothing to compute
+    assert len(warmed) == 2
