@@ -105,10 +105,10 @@ def headline(rates: pd.DataFrame, group_label: str, unit: str = "deals") -> list
     if rates.empty:
         return []
     top = rates.iloc[0]
-    lines = [f"Most reliably high: {top.grp}, {top.rate:.0%} of {int(top.n)} (95% interval "
+    lines = [f"Most reliably high: {top.grp}, {top.rate:.0%} of {int(top.n):,} (95% interval "
              f"{top.ci_low:.0%} to {top.ci_high:.0%}: ranked by its lower end)."]
     naive = rates.sort_values("rate", ascending=False).iloc[0]
     if naive.grp != top.grp and naive.small_sample:
         lines.append(f"{naive.grp} has the highest raw rate ({naive.rate:.0%}) but on only "
-                     f"{int(naive.n)} {unit}, so it ranks #{int(naive['rank'])}.")
+                     f"{int(naive.n):,} {unit}, so it ranks #{int(naive['rank'])}.")
     return lines

@@ -74,7 +74,7 @@ def explained(kpi: Kpi, actual: float | None, values: pd.Series, life: Lifetime,
 
     note = ""
     if kpi.key == "margin_won" and period_row.won_without_margin:
-        note = f"{int(period_row.won_without_margin)} won deal(s) have no margin"
+        note = f"{int(period_row.won_without_margin):,} won deal(s) have no margin"
     elif kpi.key == "coverage":
         if not life.open_pipeline:
             return None, ("cannot be computed: there is no open pipeline with an amount "

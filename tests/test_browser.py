@@ -110,7 +110,7 @@ def test_close_rate_and_interval_read_off_the_page(page, app_url):
     bounds = [wilson(w, n) for w, n in zip(by_rep.won, by_rep.n, strict=True)]
     by_rep["low"], by_rep["high"] = [b[0] for b in bounds], [b[1] for b in bounds]
     top = by_rep.sort_values("low", ascending=False).iloc[0]
-    expected = (f"Most reliably high: {top.name}, {top.won / top.n:.0%} of {int(top.n)} "
+    expected = (f"Most reliably high: {top.name}, {top.won / top.n:.0%} of {int(top.n):,} "
                 f"(95% interval {top.low:.0%} to {top.high:.0%}: ranked by its lower end).")
     page.goto(f"{app_url}/Close_rates")
     _wait_idle(page)

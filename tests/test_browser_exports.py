@@ -50,7 +50,7 @@ def _top(groups: pd.DataFrame) -> str:
     bounds = [wilson(w, n) for w, n in zip(groups.won, groups.n, strict=True)]
     groups = groups.assign(low=[b[0] for b in bounds], high=[b[1] for b in bounds])
     top = groups.sort_values(["low", "n"], ascending=False).iloc[0]
-    return (f"Most reliably high: {top.name}, {top.won / top.n:.0%} of {int(top.n)} "
+    return (f"Most reliably high: {top.name}, {top.won / top.n:.0%} of {int(top.n):,} "
             f"(95% interval {top.low:.0%} to {top.high:.0%}: ranked by its lower end).")
 
 

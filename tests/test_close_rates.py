@@ -95,6 +95,12 @@ def test_three_of_three_is_not_the_best():
     assert "Lucky has the highest raw rate (100%) but on only 3 deals, so it ranks #2" in lines[1]
 
 
+def test_the_headline_writes_counts_with_thousands_separators():
+    db = build_database({"deals": _deals({"Big": (2_700, 1_904), "Small": (30, 20)})}, "big")
+    lines = close_rates.headline(close_rates.close_rates(db, ALL, "owner"), "Rep")
+    assert lines[0].startswith("Most reliably high: Big, 59% of 4,604 (95% interval 57% to ")
+
+
 def test_marketing_versus_sales_sourced():
     frame = _deals({"Web": (30, 70), "Outbound": (5, 45), "Referral": (20, 20)}, "source")
     db = build_database({"deals": frame}, "sourcing")
