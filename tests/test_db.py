@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from handoff import db as dbm
+from handoff.fingerprint import value_bytes
 from handoff.schema import TABLES, field_names
 from tests.conftest import FIXTURES
 
@@ -122,11 +123,11 @@ def test_a_slice_hashes_only_the_bytes_its_values_use(values):
     # Columns arrive as slices of longer arrays sharing their buffers: the fingerprint
     # must read only a slice's own bytes, or it hashes the parent once per slice.
     piece = values.slice(40_000, 1_000)
-    used = sum(len(part) for part in dbm._value_bytes(piece))
+    used = sum(len(part) for part in value_bytes(piece))
     assert 0 < used < values.nbytes / 50
     if not pa.types.is_boolean(values.type):  # bits: a slice need not start on a byte
         same = pa.array(piece.to_pylist(), values.type)  # the values in buffers of their own
-        assert bytes(dbm._value_bytes(piece)[-1]) == bytes(dbm._value_bytes(same)[-1])
+        assert bytes(value_bytes(piece)[-1]) == bytes(value_bytes(same)[-1])
 
 
 def test_hostile_text_is_stored_as_data(tmp_path):
