@@ -36,7 +36,8 @@ from handoff.dates import (
 
 __all__ = ["DATE_ORDERS", "DATE_ORDER_LABELS", "EARLIEST", "LATEST", "MISSING_SPELLINGS",
            "ColumnReport", "currency_code", "format_label", "missing_mask", "parse_booleans",
-           "parse_integers", "parse_numbers", "parse_text", "parse_timestamps"]
+           "parse_integers", "parse_numbers", "parse_text", "parse_text_coded",
+           "parse_timestamps"]
 
 _CODES = "USD|EUR|GBP|CAD|AUD|NZD|CHF|JPY|CNY|SEK|NOK|DKK|PLN|INR|BRL|MXN|ZAR|SGD|HKD"
 _CURRENCY = re.compile(rf"(?:US|CA|AU|NZ|HK|[CARS])?\$|[€£¥₹]|^(?:{_CODES})\s*|\s*(?:{_CODES})$")
@@ -61,6 +62,23 @@ def parse_text(series: pd.Series, report: ColumnReport, fold: bool = False,
     """Text trimmed, with missing spellings as missing. `fold` merges values that differ
     only by case or spaces (`Google` / `google `) into the most frequent spelling;
     `keep_unknown` keeps `unknown` as a value when the column has blanks as well."""
+    return _text(series, report, fold, keep_unknown, coded=False)[0]
+
+
+Coded = tuple[np.ndarray, pd.Series]  # per row, the position of its value (missing: -1)
+
+
+def parse_text_coded(series: pd.Series, report: ColumnReport, fold: bool = False,
+                     keep_unknown: bool = False) -> tuple[pd.Series, Coded | None]:
+    """`parse_text`, and for a long column of few values (not folded) the codes that map
+    each row to its value, as `pd.factorize` of the result gives them save that a value may
+    be listed twice (`Won` and `Won `, both trimmed): rules that read the column once per
+    value need not factorize it again (0.23 s at ten million rows). None otherwise."""
+    return _text(series, report, fold, keep_unknown, coded=True)
+
+
+def _text(series: pd.Series, report: ColumnReport, fold: bool, keep_unknown: bool,
+          coded: bool) -> tuple[pd.Series, Coded | None]:
     by_value = few_values(series)
     codes, uniques = pd.factorize(series) if by_value else (None, None)
     # a long column of few values (stages, owners) is trimmed once per distinct value
@@ -91,7 +109,9 @@ def parse_text(series: pd.Series, report: ColumnReport, fold: bool = False,
     if fold:
         out = _folded(out, report, counts_by_code(codes, per_value) if by_value else None)
     count_into(report, mask, spellings, failed=pd.Series(False, index=series.index), raw=series)
-    return out
+    if not coded or not by_value or report.folded:
+        return out, None
+    return out, (np.where(np.append(missing, True)[codes], -1, codes), per_value)
 
 
 def _folded(values: pd.Series, report: ColumnReport,

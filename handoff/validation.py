@@ -73,19 +73,22 @@ def apply(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, Validation]:
 
     # Columns are typed side by side: the work is in Arrow and numpy, which let go of the
     # GIL (ten million deals, seven columns: 2.0-2.2 s on one thread, 0.9-1.3 s on two).
+    coded: dict[str, parsing.Coded] = {}  # the rules' columns' codes, found by typing
     with ThreadPoolExecutor(_TYPING_THREADS, thread_name_prefix="handoff-typing") as pool:
         columns = [pool.submit(_typed, frame[report.column], f, report,
                                mapping.date_order.get(report.column), excel)
                    for f, report in mapped]
-        for (f, report), values in zip(mapped, columns, strict=True):
-            out[f.name] = values.result()  # in field order; the first failure is raised
+        for (f, report), typed in zip(mapped, columns, strict=True):
+            out[f.name], codes = typed.result()  # in field order; the first failure raised
+            if codes is not None:
+                coded[f.name] = codes
             reports.append(report)
     notes += value_notes(reports)
     rejected = list(raw.rejected)
     if not mapping.columns:
         problems.append(f"No column of {raw.file_name} is mapped yet. Map at least an id, a "
                         "date, a stage or an amount.")
-    out, dropped = _finish(mapping, out, notes, problems, raw)
+    out, dropped = _finish(mapping, out, notes, problems, raw, coded)
     for index, reason in dropped:
         rejected.append(RejectedRow(raw.line_of(int(index)), reason,
                                     ", ".join(str(v) for v in frame.loc[index].tolist())[:200]))
@@ -96,18 +99,21 @@ def apply(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, Validation]:
 
 
 def _typed(series: pd.Series, f: Field, report: parsing.ColumnReport, date_order: str | None,
-           excel: bool) -> pd.Series:
-    """One mapped column read as its field's type, what was read said in `report`."""
+           excel: bool) -> tuple[pd.Series, parsing.Coded | None]:
+    """One mapped column read as its field's type, what was read said in `report`, and
+    for text read once per distinct value, the codes of its rows (`parse_text_coded`)."""
     if f.kind == "timestamp":
-        return parsing.parse_timestamps(series, report, date_order, excel_serials=excel)
+        return parsing.parse_timestamps(series, report, date_order, excel_serials=excel), None
     if f.kind == "number":
-        return parsing.parse_numbers(series, report)
+        return parsing.parse_numbers(series, report), None
     if f.kind == "integer":
-        return parsing.parse_integers(series, report)
+        return parsing.parse_integers(series, report), None
     if f.kind == "boolean":
-        return parsing.parse_booleans(series, report)
-    return parsing.parse_text(series, report, fold=f.name in CATEGORIES,
-                              keep_unknown=f.name in CHANNELS)
+        return parsing.parse_booleans(series, report), None
+    fold, keep_unknown = f.name in CATEGORIES, f.name in CHANNELS
+    if f.name in RULE_COLUMNS:
+        return parsing.parse_text_coded(series, report, fold=fold, keep_unknown=keep_unknown)
+    return parsing.parse_text(series, report, fold=fold, keep_unknown=keep_unknown), None
 
 
 def value_notes(reports: list[parsing.ColumnReport]) -> list[str]:
@@ -128,7 +134,8 @@ def value_notes(reports: list[parsing.ColumnReport]) -> list[str]:
 
 
 def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: list[str],
-            raw: RawTable) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+            raw: RawTable, coded: dict[str, parsing.Coded] | None = None
+            ) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
     """Table-specific rules: ids, stages, statuses; returns rows dropped with reasons.
 
     Each rule marks rows on the whole table and the rows kept are taken once, at the end:
@@ -167,7 +174,8 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
                             "column to it.")
         elif f.required and f.name != id_field and f.name in out:
             drop(out[f.name].isna().to_numpy(dtype=bool), lambda p, f=f: f"no value for {f.label}")
-    factors = {name: pd.factorize(out[name]) for name in ("stage", "status") if name in out}
+    factors = {name: (coded or {}).get(name) or pd.factorize(out[name])
+               for name in RULE_COLUMNS if name in out}
     if table in ("leads", "deals"):
         stages = out["stage"].array if "stage" in out else None
         drop(_not_a_stage(mapping, factors, len(out)),
@@ -205,7 +213,8 @@ def _same_where_given(typed: pd.Series, source: pd.Series) -> bool:
     return pc.all(same).as_py() is not False  # null: no id given at all
 
 
-Factors = dict[str, tuple[np.ndarray, object]]  # column -> pd.factorize(column), row-aligned
+Factors = dict[str, tuple[np.ndarray, object]]  # column -> (codes, values), row-aligned, as
+# pd.factorize gives them, save that a value may be listed twice (`parse_text_coded`)
 
 
 def _per_value(factors: tuple[np.ndarray, object], fn, missing: object,
@@ -312,6 +321,8 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str],
     return out
 
 
+# Fields the rules read once per value (stage meanings, deleted statuses)
+RULE_COLUMNS = ("stage", "status")
 # Fields whose values are categories a person typed or picked: `Google` and `google` are
 # one source. Channels also keep `unknown` apart from blank when a column has both.
 CATEGORIES = frozenset({"source", "origin", "segment", "owner", "product", "channel", "team",

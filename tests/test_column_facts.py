@@ -222,3 +222,43 @@ def test_a_long_spreadsheet_column_of_mixed_types_reads_as_its_first_rows_do():
                                                 "x": 10_000}
     assert read[1].value_counts().to_dict() == {"1": 20, "1.0": 10, "True": 10, "x": 10}
     assert column_report.missing_mask(long)[0].sum() == 10_000
+
+
+@pytest.mark.parametrize("table", ["deals", "leads"])
+def test_rules_reading_the_codes_typing_found_equal_factorizing_again(table, monkeypatch):
+    # Typing hands the rules the codes of a stage (and status) column read once per value;
+    # the rows dropped, the statuses, the stage orders and ranks must be those of
+    # factorizing the typed column again. Stages trimmed, spelled missing, blank, excluded.
+    from handoff.mapping import NOT_A_STAGE
+
+    rng = np.random.default_rng(3)
+    n = 60_000
+    stages = rng.choice(["Won", "Won ", "Lost", "N/A", "", "Junk", "Open", " open"], n)
+    status = rng.choice(["", "deleted", "Won", "lost", "N/A"], n)
+    frame = pd.DataFrame({"Record ID": [f"R{i}" for i in range(n)], "Stage": stages,
+                          "Status": status, "Created": "2024-01-02"})
+    raw = read_upload(f"{table}.csv", frame.to_csv(index=False).encode())
+    m = mapping.propose(raw, table)
+    m.columns.update({"stage": "Stage", f"{table[:-1]}_id": "Record ID"})
+    if table == "deals":
+        m.columns["status"] = "Status"
+    m.stages["Junk"] = NOT_A_STAGE
+    from handoff import validation
+
+    handed = []
+    finish = validation._finish
+    monkeypatch.setattr(validation, "_finish", lambda *a: handed.append(sorted(a[-1])) or
+                        finish(*a))
+    fast_frame, fast = mapping.apply(raw, m)
+    assert handed == [["stage", "status"] if table == "deals" else ["stage"]]
+    calls = []
+    coded = parsing.parse_text_coded
+    monkeypatch.setattr(parsing, "parse_text_coded",
+                        lambda *a, **k: calls.append(1) or (coded(*a, **k)[0], None))
+    slow_frame, slow = mapping.apply(read_upload(f"{table}.csv",
+                                                 frame.to_csv(index=False).encode()), m)
+    assert calls  # the second reading factorized again
+    pd.testing.assert_frame_equal(fast_frame, slow_frame)
+    assert [(r.line, r.reason) for r in fast.rejected] == \
+        [(r.line, r.reason) for r in slow.rejected]
+    assert fast.notes == slow.notes and fast.rows_loaded == slow.rows_loaded < n
