@@ -12,8 +12,6 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-import pandas as pd
-
 from handoff import parsing, untrusted
 from handoff.column_report import counts_by_code
 from handoff.presets import (
@@ -235,15 +233,13 @@ def stage_values(raw: RawTable, mapping: Mapping) -> list[str]:
     column = mapping.columns.get("stage")
     if column is None or column not in raw.frame:
         return []
-    series = raw.frame[column]
     report = parsing.ColumnReport(column, "stage", "text")
-    if not isinstance(series.dtype, pd.StringDtype):  # factorizing mixes 1, 1.0 and True
-        return parsing.parse_text(series, report).dropna().value_counts().head(200).index.tolist()
-    # Each distinct cell is read once and its rows counted by code: a stage column repeats a
-    # few values over millions of rows. Ties keep the order values first appear in.
-    codes, uniques = pd.factorize(series)
-    read = parsing.parse_text(pd.Series(uniques, dtype=object), report)
-    return counts_by_code(codes, read).head(200).index.tolist()
+    values, coded = parsing.parse_text_coded(raw.frame[column], report)
+    if coded is None:
+        return values.dropna().value_counts().head(200).index.tolist()
+    # A long column read once per value: its rows are counted by code, not counted again.
+    # Ties keep the order values first appear in, as value_counts does.
+    return counts_by_code(*coded).head(200).index.tolist()
 
 
 def propose_stages(raw: RawTable, mapping: Mapping, preset: Preset | None = None

@@ -210,6 +210,17 @@ def test_stage_values_equal_counting_every_row(name):
     assert mapping.stage_values(raw, m) == expected
 
 
+def test_stage_values_of_a_long_column_are_counted_by_code_as_every_row_would_be():
+    series = pd.concat([_columns()["text"]] * 20, ignore_index=True)  # 60k: read per value
+    raw = RawTable("x.csv", pd.DataFrame({"Stage": series}), "csv", "")
+    m = mapping.Mapping(table="deals", columns={"stage": "Stage"})
+    report = parsing.ColumnReport("Stage", "stage", "text")
+    assert parsing.parse_text_coded(series, report)[1] is not None  # the by-code way
+    every_row = series.astype("string").str.strip()
+    every_row = every_row[~every_row.str.lower().isin(parsing.MISSING_SPELLINGS).fillna(True)]
+    assert mapping.stage_values(raw, m) == every_row.value_counts().head(200).index.tolist()
+
+
 def test_a_long_spreadsheet_column_of_mixed_types_reads_as_its_first_rows_do():
     # Factorizing Python objects counts 1, 1.0 and True as one value; their text differs, so
     # a long column of them must read as a short one does, cell by cell.
