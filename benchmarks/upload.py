@@ -3,6 +3,11 @@
 bare DuckDB, pandas and polars doing the same job (read the file, type the dates, count the
 pipeline per rep), each checked to give the same numbers. Figures and ratios only.
 
+`floor` is the least a validating upload can cost on DuckDB: the cells read as text, the
+mapped columns typed and checked in SQL, the same counts, and nothing else (no report,
+no line numbers, no mapping, no fingerprint). Its ratio to bare DuckDB bounds from below
+what any Handoff that checks every cell can reach on this machine.
+
 Every run is a fresh process, so its peak memory is its own; each figure is run --repeat
 times (3 by default) and shown as min / median, since the machine may be shared. The last
 line is `upload 1M csv: handoff S s, duckdb S s, ratio R` (minimums).
@@ -91,6 +96,47 @@ def duckdb_job(path: str, kind: str) -> pd.DataFrame:
     return counts.set_index("sales_agent")
 
 
+def floor_job(path: str, kind: str) -> pd.DataFrame:
+    """The least a validating upload does, all in DuckDB SQL: every cell read as text with
+    the dialect given (as Handoff reads a CSV), the mapped columns typed with try_cast and
+    try_strptime, unreadable cells and repeated ids counted, then the same counts. No
+    report, line numbers, mapping or fingerprint: a floor for Handoff's ratio, not a rival."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    names = list(deals(1).columns)
+    if kind == "parquet":
+        reader = "read_parquet($path)"
+    else:
+        columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in names) + "}"
+        reader = ("read_csv($path, auto_detect = false, header = true, delim = ',', "
+                  f"quote = '\"', escape = '\"', columns = {columns}, store_rejects = true)")
+    con.execute(f"create table raw as select * from {reader}", {"path": path})
+    con.execute("""
+        create table deals as select opportunity_id::varchar as deal_id,
+               trim(sales_agent) as sales_agent, trim(deal_stage) as deal_stage,
+               try_strptime(engage_date::varchar, '%Y-%m-%d')::date as created,
+               try_strptime(close_date::varchar, '%Y-%m-%d')::date as closed,
+               try_cast(close_value as double) as amount, close_value::varchar as amount_text,
+               close_date::varchar as closed_text
+        from raw""")
+    bad = con.execute("""
+        select count(*) filter (created is null)
+               + count(*) filter (closed is null and closed_text is not null)
+               + count(*) filter (amount is null and amount_text is not null)
+               + count(*) - count(distinct deal_id) from deals""").fetchone()[0]
+    if bad:  # the generated file is clean: every cell reads and no id repeats
+        raise ValueError(f"{bad} cells or ids failed the floor's checks")
+    case = " ".join(f"when '{k}' then {v}" for k, v in ORDER.items())
+    counts = con.execute(f"""
+        with r as (select sales_agent, case deal_stage {case} else 0 end as reached
+                   from deals)
+        select sales_agent, count(*) filter (reached >= 1) as "1",
+               count(*) filter (reached >= 2) as "2", count(*) filter (reached >= 3) as "3"
+        from r group by sales_agent order by sales_agent""").df()
+    return counts.set_index("sales_agent")
+
+
 def handoff_job(name: str, data: bytes) -> pd.DataFrame:
     from handoff import funnel, pipeline
     from handoff.filters import Filters
@@ -122,11 +168,12 @@ def one(path: Path, kind: str, engine: str) -> dict[str, object]:
         from handoff import funnel, pipeline  # noqa: F401
     elif engine == "polars":
         import polars  # noqa: F401
-    elif engine == "duckdb":
+    elif engine in ("duckdb", "floor"):
         import duckdb  # noqa: F401
     started = time.perf_counter()
     counts = (handoff_job(path.name, data) if engine == "handoff"
               else duckdb_job(str(path), kind) if engine == "duckdb"
+              else floor_job(str(path), kind) if engine == "floor"
               else polars_job(data, kind) if engine == "polars"
               else pandas_job(data, kind))
     seconds = time.perf_counter() - started
@@ -135,7 +182,7 @@ def one(path: Path, kind: str, engine: str) -> dict[str, object]:
             "counts": counts.astype("int64").to_numpy().tolist()}
 
 
-ENGINES = ("handoff", "duckdb", "pandas", "polars")
+ENGINES = ("handoff", "duckdb", "floor", "pandas", "polars")
 
 
 def main() -> None:
@@ -180,7 +227,7 @@ def main() -> None:
             path.unlink()
             print(row, flush=True)
             if kind == "csv" and {"handoff", "duckdb"} <= set(engines):
-                last = (n, low["handoff"], low["duckdb"])
+                last = (n, low["handoff"], low["duckdb"], low.get("floor"))
     folder.rmdir()
     print()
     print("seconds as min / median of", args.repeat, "runs; ratios likewise")
@@ -188,8 +235,11 @@ def main() -> None:
     print("\nHandoff's side also validates every cell and reports every rejected row, which "
           "the others do not: the ratio is the price of that, measured.")
     if last is not None:
-        n, handoff, duck = last
+        n, handoff, duck, floor = last
         size = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
+        if floor is not None:
+            print(f"floor {size} csv (typing and counting in DuckDB SQL alone, no report): "
+                  f"{floor:.2f} s, ratio {floor / duck:.1f} to duckdb")
         print(f"upload {size} csv: handoff {handoff:.2f} s, duckdb {duck:.2f} s, "
               f"ratio {handoff / duck:.1f}")
 
