@@ -133,10 +133,15 @@ def deal_funnel(db: Database, f: Filters, req: FunnelRequest) -> Funnel:
     table = _complete(raw, list(zip(order.stage, order.position, strict=True)))
     table["label"] = table["stage"]
     notes = []
-    if open_stages and not db.row_counts.get("stage_history"):
+    assumed = int(table["lost_by_rule"].sum()) if "lost_by_rule" in table else 0
+    if open_stages and assumed:
         stage = order.stage.iloc[min(lost_after, open_stages) - 1] if len(order) else "?"
-        notes.append(f"Lost deals have no stage history here, so each is counted as having "
-                     f"reached '{stage}' and dropped after it (change this below).")
+        notes.append(f"{assumed:,} lost deal(s) have no stage history here and no open stage "
+                     f"of their own, so each is counted as having reached '{stage}' and "
+                     "dropped after it (change this below).")
+    elif open_stages and table["lost_here"].sum() and not db.row_counts.get("stage_history"):
+        notes.append("Lost deals are counted at the stage the file gives them (their last "
+                     "stage before they were lost).")
     if not f.all_time:
         notes.append("Deals are counted by their created date (their close date when there "
                      "is none); deals without any date appear only in the all-time view.")

@@ -246,6 +246,8 @@ def propose_stages(raw: RawTable, mapping: Mapping, preset: Preset | None = None
                    ) -> tuple[dict[str, str], list[str]]:
     """Canonical meaning and pipeline order of each raw stage value, by preset or by name."""
     values = stage_values(raw, mapping)
+    if preset is not None and preset.table != mapping.table:
+        preset = None  # a deals export read as leads: its deal statuses are no lead stages
     known = preset.stages if preset else {}
     stages: dict[str, str] = {}
     for v in values:

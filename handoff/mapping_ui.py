@@ -226,14 +226,17 @@ def _stage_editor(raw: RawTable, current: Mapping, fid: str) -> Mapping:
         raw.frame[column].astype(str).str.strip().value_counts()))
     proposed, order = state.file_work(fid, "stage proposal", current.table, column,
                                       compute=lambda: mapping.propose_stages(raw, current))
-    stages = {**proposed, **{k: v for k, v in current.stages.items() if k in proposed}}
+    options = ([*LEAD_STAGES, NOT_A_STAGE] if current.table == "leads"
+               else ["open", "won", "lost", NOT_A_STAGE])
+    # Meanings chosen for another table (a deals file switched to leads keeps 'open') are
+    # not this table's: only the ones this table offers are kept.
+    stages = {**proposed, **{k: v for k, v in current.stages.items()
+                             if k in proposed and v in options}}
     if current.table == "leads":
-        options = [*LEAD_STAGES, NOT_A_STAGE]
         help_text = "The lifecycle stage each value means: " + ", ".join(
             f"{s} = {LEAD_STAGE_LABELS[s]}" for s in LEAD_STAGES)
         ordered = sorted(values, key=lambda v: options.index(stages.get(v, "lead")))
     else:
-        options = ["open", "won", "lost", NOT_A_STAGE]
         help_text = ("Whether a deal at this stage is still open, won or lost; "
                      "'(not a stage)' leaves those deals out.")
         ordered = current.stage_order or order or values

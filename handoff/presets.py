@@ -215,6 +215,9 @@ PRESETS: tuple[Preset, ...] = (
             "lead_id": ("contactperson",), "source": ("sourceorigin", "source", "channel"),
             "product": ("product", "products")},
            {"won": "won", "lost": "lost", "open": "open", "deleted": NOT_A_STAGE},
+           # Pipedrive's default pipeline, in order (a won or lost deal keeps its last stage)
+           ("leadin", "contacted", "qualified", "contactmade", "demoscheduled",
+            "needsdefined", "proposalmade", "negotiationsstarted"),
            note="Pipedrive's 'Deal - …' prefix is ignored when matching columns."),
     Preset("Zoho CRM deals", "deals", ("dealname", "stage", "closingdate"),
            {"deal_id": ("recordid", "id"), "created_at": ("createdtime",),

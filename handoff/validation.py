@@ -295,14 +295,23 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str],
     for outcome in ("won", "lost"):  # a won (lost) date decides what nothing else did
         if f"{outcome}_at" not in out:
             continue
-        dated = out[f"{outcome}_at"].notna() & (status == "open")
-        if dated.any():
-            status = status.where(~dated, outcome)
-            closed = out["closed_at"] if "closed_at" in out else pd.Series(
-                pd.NaT, index=out.index, dtype="datetime64[us]")
-            out["closed_at"] = closed.where(~dated | closed.notna(), out[f"{outcome}_at"])
-            notes.append(f"{int(dated.sum()):,} deal(s) are {outcome} by their "
-                         f"'{mapping.columns[f'{outcome}_at']}' date, closed on that date.")
+        column = mapping.columns[f"{outcome}_at"]
+        dated = out[f"{outcome}_at"].notna()
+        decided = dated & (status == "open")
+        if decided.any():
+            status = status.where(~decided, outcome)
+            notes.append(f"{int(decided.sum()):,} deal(s) are {outcome} by their "
+                         f"'{column}' date, closed on that date.")
+        # A deal won (lost) by its stage or status closes on that date when nothing else
+        # gives its close date (Pipedrive: the close date is 'Won time' or 'Lost time').
+        closed = out["closed_at"] if "closed_at" in out else pd.Series(
+            pd.NaT, index=out.index, dtype="datetime64[us]")
+        fill = dated & (status == outcome) & closed.isna()
+        if fill.any():
+            out["closed_at"] = closed.where(~fill, out[f"{outcome}_at"])
+            if (fill & ~decided).any():
+                notes.append(f"{int((fill & ~decided).sum()):,} {outcome} deal(s) without a "
+                             f"close date are closed on their '{column}' date.")
     out["status"] = status
     if "stage" in out:
         order = stage_rank_order(mapping)

@@ -1,7 +1,8 @@
 -- Deal funnel: deals created in [$start, $end) through the pipeline's open stages to won.
 -- An open deal has reached its current stage and every earlier one; a won deal all of them.
--- A lost deal reached the furthest stage in its stage history or, without history, stage
--- number $lost_after (the user's choice, stated on the page; 0 = the last open stage). Deals with no date at all
+-- A lost deal reached the furthest stage in its stage history, else its own stage when that
+-- is an open stage, else stage number $lost_after (the user's choice, stated on the page;
+-- 0 = the last open stage): `lost_by_rule` counts those. Deals with no date at all
 -- count only when $include_undated is true (the all-time view). Without any open stage,
 -- the funnel is "All deals" → won.
 -- params: $start (timestamp), $end (timestamp), $sources (text[]), $segments (text[]),
@@ -16,11 +17,12 @@ with cohort as (
         grp,
         reached,
         status,
+        lost_by_rule,
         count(*) as deals,
         sum(amount) as amount,
         sum(margin) as margin
     from cohort_deals
-    group by grp, reached, status
+    group by grp, reached, status, lost_by_rule
 ),
 
 stages as (
@@ -44,7 +46,9 @@ select
     cast(coalesce(sum(c.deals) filter (where c.status = 'lost' and c.reached = s.position), 0)
         as bigint) as lost_here,
     cast(coalesce(sum(c.deals) filter (where c.status = 'open' and c.reached = s.position), 0)
-        as bigint) as open_here
+        as bigint) as open_here,
+    cast(coalesce(sum(c.deals) filter (where c.lost_by_rule and c.reached = s.position), 0)
+        as bigint) as lost_by_rule
 from cohort as c
 cross join stages as s
 group by c.grp, s.stage, s.position

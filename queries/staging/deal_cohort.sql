@@ -2,8 +2,10 @@
 -- missing; with $include_undated also deals with no date at all), each with the pipeline
 -- position it reached. Positions: the open stages in pipeline order, then won. An open deal
 -- has reached its current stage and every earlier one; a won deal all of them. A lost deal
--- reached the furthest stage in its stage history or, without history, stage number
--- $lost_after (0 = the last open stage). Each deal carries its breakdown group (deal_groups).
+-- reached the furthest stage in its stage history; without history, its own stage when
+-- that is an open stage (a status column said it was lost); else stage number $lost_after
+-- (0 = the last open stage), and `lost_by_rule` marks it. Each deal carries its breakdown
+-- group (deal_groups).
 -- params: $start (timestamp), $end (timestamp), $lost_after (integer),
 --   $include_undated (boolean)
 -- uses: deal_groups
@@ -17,7 +19,10 @@ ranked as (
 top as (
     select
         coalesce(max(position), 0) as open_stages,
-        (select coalesce(min(stage), 'Won') from deals where status = 'won') as won_stage
+        -- A won deal's stage names the won step unless it is an open stage too (Pipedrive
+        -- keeps a won deal at the last stage it was in; its status says it was won).
+        (select coalesce(min(stage), 'Won') from deals
+         where status = 'won' and stage not in (select stage from ranked)) as won_stage
     from ranked
 ),
 
@@ -34,12 +39,13 @@ cohort_deals as (
         case d.status
             when 'won' then greatest(top.open_stages, 1) + 1
             when 'open' then coalesce(r.position, 1)
-            else coalesce(h.reached, case
+            else coalesce(h.reached, r.position, case
                 when top.open_stages = 0 then 1
                 when cast($lost_after as integer) <= 0 then top.open_stages
                 else least(cast($lost_after as integer), top.open_stages)
             end)
-        end as reached
+        end as reached,
+        d.status = 'lost' and h.reached is null and r.position is null as lost_by_rule
     from deal_groups as d
     cross join top
     left join ranked as r on r.stage = d.stage
