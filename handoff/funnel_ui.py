@@ -204,6 +204,10 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
     st.caption(f"This period: {_span(this)}; compared with {_span(other)}. Each change has "
                "a 95% interval (Newcombe): when it crosses zero, the change is within noise.")
     table = ui.computed(db, funnel_stats.compare_periods, this, other, req)
+    if table["change"].isna().all():  # a period with no records: no step can be compared
+        st.info("Not enough data in one of the two periods to compare. Choose a period with "
+                "records in both (a quarter, say).")
+        return
     judged = table[(table["verdict"] != "still maturing") & table["change"].notna()]
     for r in judged.itertuples():
         if r.verdict != "within noise":
@@ -219,10 +223,6 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
             for r in maturing.itertuples())
             + f". The period ended {waited:,} days before the data's last date "
             f"({summary.last_date:%d %b %Y}): these conversions will still rise.")
-    if judged.empty and maturing.empty:
-        st.info("Not enough data in one of the two periods to compare. Choose a period with "
-                "records in both (a quarter, say).")
-        return
     out = ui.formatted(table, {
         "step": ("Step", "text"), "this_rate": ("This period", "pct"),
         "this_n": ("This n", "count"), "other_rate": ("Compared period", "pct"),

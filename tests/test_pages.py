@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from handoff import pipeline
+from handoff import export, pipeline, ui
 from handoff.demo import DEMO_DIR
 from tests.conftest import FIXTURES, into_workspace, load_files, shown
 
@@ -282,3 +283,38 @@ def test_whatif_link_reopens_the_scenario():
 ], ids=["leads-without-stages", "placeholder-dates"])
 def test_pages_survive_data_that_used_to_crash_them(page, files):
     _run(page, pipeline.load_files(files))  # asserts the page raised nothing
+
+
+def test_comparing_with_a_period_that_holds_no_records_says_so_and_draws_no_chart():
+    """The sidebar covers all the data, so the period just before it is empty: no step can
+    be compared, and an empty chart (which cannot even be exported) is not drawn."""
+    at = _open_tab(_run("../pages/2_Funnel.py"), "funnel.tab", "Compare periods")
+    at.selectbox(key="funnel.compare.this.True").set_value("sidebar").run()
+    at.radio(key="funnel.compare").set_value("previous").run()
+    assert not at.exception
+    assert any("Not enough data in one of the two periods" in i.value for i in at.info)
+    assert not at.get("vega_lite_chart")
+    at.selectbox(key="funnel.compare.this.True").set_value("quarter").run()
+    assert at.get("vega_lite_chart")  # a quarter against the one before: drawn
+
+
+def test_every_chart_on_the_demo_exports_as_png_and_svg(monkeypatch):
+    """Downloads are made outside the script run, where a failure is only a log line: each
+    chart a page draws is rendered here as its PNG and SVG buttons would."""
+    drawn: dict[str, tuple[object, str]] = {}
+    original = ui.chart_with_downloads
+
+    def spy(chart, table, name, key, title, *args, **kwargs):
+        drawn[name] = (chart, title)
+        return original(chart, table, name, key, title, *args, **kwargs)
+
+    monkeypatch.setattr(ui, "chart_with_downloads", spy)
+    for script, (key, labels) in TABS.items():
+        at = _run(script)
+        for label in labels:
+            _open_tab(at, key, label)
+    assert {"funnel", "funnel_period_change", "close_rates", "whatif_projection"} <= set(drawn)
+    for name, (chart, title) in drawn.items():
+        spec = json.dumps(export.presentable(chart.to_dict(), title, ["Data: demo"]))
+        assert export.png_from_spec(spec)[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert title in export.svg_from_spec(spec), name
