@@ -23,6 +23,7 @@ from handoff.decoding import (
     reject_binary_text,
     reject_other_formats,
     sniff_dialect,
+    without_stray_nuls,
 )
 from handoff.raw import (
     MAX_COLUMNS,
@@ -41,12 +42,13 @@ _FOOTER = re.compile(
 
 
 def read_delimited(name: str, data: bytes, progress: ProgressFn | None) -> RawTable:
+    data, nuls = without_stray_nuls(data)
     text, encoding = decode_text(name, data)
     reject_binary_text(name, text)
     reject_other_formats(name, text)
     delimiter, quote = sniff_dialect(text)
     notes = [f"Read as text: {encoding}, separator {delimiter_name(delimiter)}."]
-    warnings: list[str] = []
+    warnings: list[str] = [nuls] if nuls else []
     rejected: list[RejectedRow] = []
     fast = _engine_table(name, data, text, encoding, delimiter, quote)
     if fast is not None:  # DuckDB read it, and provably as the exact reader would

@@ -20,12 +20,35 @@ def workbook(name: str, data: bytes):
 
     if data[:4] == b"PK\x03\x04":
         _check_zip(name, data)
+    elif data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # neither a zip nor an old .xls
+        raise UploadError(_not_a_spreadsheet(name, data))
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as e:  # noqa: BLE001 - calamine raises many types for damaged files
-        raise UploadError(f"{name} could not be opened as a spreadsheet ({type(e).__name__}). "
-                          "It may be damaged or password-protected; open it in Excel and "
-                          "save it again as XLSX or CSV.") from None
+    except Exception:  # noqa: BLE001 - calamine raises many types for damaged files
+        raise UploadError(f"{name} could not be opened as a spreadsheet. It may be damaged or "
+                          "password-protected; open it in Excel and save it again as XLSX or "
+                          "CSV.") from None
+
+
+def _not_a_spreadsheet(name: str, data: bytes) -> str:
+    """What a file named like a spreadsheet holds instead, and what to do."""
+    head = data[:4096]
+    if head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as e:
+            texty = e.start >= len(head) - 3  # only a character cut at the sample's end
+        else:
+            texty = True
+        if texty and b"<table" in head.lower():
+            return (f"{name} is a web page (HTML) named as a spreadsheet, as some CRMs export "
+                    "'Excel' reports. Open it in Excel and save it as XLSX, or export the "
+                    "report as CSV.")
+        if texty:
+            return (f"{name} is named as a spreadsheet but holds plain text (a CSV saved "
+                    "with the wrong extension?). Rename it to .csv and upload it again.")
+    return (f"{name} is named as a spreadsheet but is not one (an Excel file starts "
+            "otherwise). Open it in Excel and save it as XLSX, or export a CSV.")
 
 
 def _check_zip(name: str, data: bytes) -> None:

@@ -39,4 +39,5 @@ def lead_conversion(db: Database, f: Filters, by: str = "source",
 
 
 def label(to: str) -> str:
-    return f"Lead → {LEAD_STAGE_LABELS[to].lower()}"
+    name = LEAD_STAGE_LABELS[to]
+    return f"Lead → {name if name.isupper() else name.lower()}"  # MQL stays MQL

@@ -13,6 +13,13 @@ def read_parquet(name: str, data: bytes) -> RawTable:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if data[:4] != b"PAR1":
+        raise UploadError(f"{name} is named .parquet but is not a Parquet file. Export it "
+                          "again as Parquet, or upload a CSV.")
+    if data[-4:] != b"PAR1":
+        raise UploadError(f"{name} is cut short: a Parquet file ends with its table of "
+                          "contents, and this one's end is missing (an interrupted download "
+                          "or copy?). Export or download it again.")
     try:
         table = pq.read_table(io.BytesIO(data))
     except (pa.ArrowException, OSError, ValueError) as e:

@@ -25,6 +25,13 @@ class Unloadable:
     message: str
 
 
+def unreadable(name: str, error: UploadError) -> Unloadable:
+    """A file that could not be read: its message without the file's name, which is shown
+    beside it ("x.csv: x.csv does not look like…" said the name twice)."""
+    text = str(error)
+    return Unloadable(name, text[len(name):].lstrip(" :,") if text.startswith(name) else text)
+
+
 def read(name: str, data: bytes, sheet: str | None = None,
          progress: Callable[[float], None] | None = None,
          max_mb: int = ingest.MAX_UPLOAD_MB) -> RawTable | UploadError:
@@ -57,7 +64,7 @@ def prepare(files: Sequence[tuple[str, bytes]],
     readable = [r for r in raws if isinstance(r, RawTable)]
     mappings = iter(proposed(readable))
     return [pending(r, next(mappings)) if isinstance(r, RawTable)
-            else Unloadable(name, str(r)) for (name, _), r in zip(files, raws, strict=True)]
+            else unreadable(name, r) for (name, _), r in zip(files, raws, strict=True)]
 
 
 def load_files(files: Sequence[tuple[str, bytes]], current: Database | None = None,

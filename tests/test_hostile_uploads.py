@@ -179,3 +179,30 @@ def test_export_neutralises_every_kind_of_text_column_and_leaves_the_rest():
     assert out["mixed"].tolist() == ["-1", "'=cmd()", "2.5", "'@x", ""]
     assert out["number"].tolist() == ["-1.5", "2.0", "3.0", "-4.0", "5.0"]
     assert frame["text"].iloc[0] == "=1+2"  # the frame on screen is not changed
+
+
+def test_a_stray_nul_byte_is_removed_and_its_line_named():
+    rows = "".join(f"D{i},Won,{i * 10}\n" for i in range(200))
+    data = ("deal_id,stage,amount\n" + rows).encode()
+    at = data.index(b"D4,")  # line 6
+    raw = read_upload("stray.csv", data[:at + 2] + b"\x00" + data[at + 2:])
+    assert raw.frame["deal_id"].tolist()[4] == "D4" and len(raw.frame) == 200
+    assert any("1 NUL character(s)" in w and "line(s) 6." in w for w in raw.warnings)
+
+
+@pytest.mark.parametrize(("name", "data", "words"), [
+    ("renamed.xlsx", b"deal_id,stage\nA,Won\n", "holds plain text"),
+    ("report.xls", b"<html><body><table><tr><td>Deal</td></tr></table></body></html>",
+     "web page (HTML)"),
+    ("noise.xlsx", random.Random(5).randbytes(3000), "is not one"),
+    ("half.parquet", None, "is cut short"),
+    ("other.parquet", b"deal_id,stage\nA,Won\n", "is not a Parquet file")])
+def test_a_file_named_as_another_kind_says_what_it_holds(name, data, words):
+    if data is None:
+        whole = _parquet(pd.DataFrame({"deal_id": ["A", "B"], "stage": ["Won", "Lost"]}))
+        data = whole[: len(whole) // 2]
+    with pytest.raises(UploadError) as e:
+        read_upload(name, data)
+    message = str(e.value)
+    assert name in message and words in message
+    assert "Error" not in message  # no library's exception name

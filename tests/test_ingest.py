@@ -8,6 +8,7 @@ import zipfile
 import pandas as pd
 import pytest
 
+from handoff import lead_conversion, pipeline
 from handoff.ingest import UploadError, read_upload, sheet_names
 from tests.conftest import fixture_bytes
 
@@ -269,3 +270,18 @@ def test_rows_refused_by_the_reader_and_by_the_rules_are_listed_in_file_order():
     refused = [(r.line, r.reason.split(";")[0]) for r in pending.validation.rejected]
     assert refused == [(4, "has 2 values"), (5, "no deal id"),
                        (6, "repeats deal id 'D1' of line 2"), (7, "has 4 values")]
+
+
+def test_a_file_left_out_is_named_once():
+    junk = bytes(range(256)) * 40
+    left = pipeline.prepare([("junk.csv", junk), ("ok.csv", b"deal_id,stage\nA,Won\n")])[0]
+    assert left.file_name == "junk.csv"
+    assert left.message.startswith("does not look like a text") and "junk.csv" not in left.message
+    kept = pipeline.unreadable("x.csv", UploadError("Sheet 'x.csv' of another file"))
+    assert kept.message == "Sheet 'x.csv' of another file"  # a message not led by the name
+
+
+@pytest.mark.parametrize(("stage", "label"), [("mql", "Lead → MQL"), ("sql", "Lead → SQL"),
+                                              ("customer", "Lead → customer")])
+def test_lead_conversion_labels_keep_acronyms(stage, label):
+    assert lead_conversion.label(stage) == label
