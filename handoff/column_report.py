@@ -35,6 +35,8 @@ class ColumnReport:
     currency_parsed: int = 0
     decimal_comma: bool = False
     placeholder_dates: int = 0  # dates before 1900 or from 2100 on, such as 9999-12-31
+    future_dates: int = 0  # dates after the day the file was read
+    latest_date: str | None = None  # the latest of them, as it reads (2034-09-30)
     mixed_date_orders: int = 0  # values only readable day-first in a month-first column
     currency: str | None = None  # ISO code of the most common currency symbol or code
     multiplied: int = 0  # amounts written with a multiplier (K, M, bn)

@@ -54,8 +54,20 @@ def parse_timestamps(series: pd.Series, report: ColumnReport, order: str | None 
     given, the order that reads more values wins, and month-first on a tie (US CRMs).
     """
     if isinstance(series.array, pd.arrays.ArrowStringArray) and few_values(series):
-        return timestamps_by_value(series, report, order)
-    return timestamps_by_row(series, report, order, excel_serials)[0]
+        result = timestamps_by_value(series, report, order)
+    else:
+        result = timestamps_by_row(series, report, order, excel_serials)[0]
+    _count_future(result, report)
+    return result
+
+
+def _count_future(result: pd.Series, report: ColumnReport) -> None:
+    """Dates after today: an open deal's expected close date is one; in any other column
+    they often mean a day/month swap or a test record, so the report says how many."""
+    future = result >= pd.Timestamp(dt.date.today()) + pd.Timedelta(days=1)
+    report.future_dates = int(future.sum())
+    if report.future_dates:
+        report.latest_date = f"{result.max():%Y-%m-%d}"
 
 
 def timestamps_by_value(series: pd.Series, report: ColumnReport,

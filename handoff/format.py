@@ -169,6 +169,8 @@ class Table:
                 _, digits, suffix, scale = _KINDS[kind]
                 column = pd.to_numeric(out[header], errors="coerce") * scale
                 out[header] = column.round(digits) if digits is not None else column
+                if kind == "count":  # 12, not 12.0; a missing count stays an empty cell
+                    out[header] = out[header].astype("Int64")
                 if kind == "money" and self.currency:
                     suffix = f" ({self.currency})"
                 names[header] = header + suffix

@@ -161,7 +161,7 @@ def comparison_section(db: Database, f: Filters, req: FunnelRequest) -> None:
         return
     choices = {"sidebar": f}
     for freq, name in (("Q", "quarter"), ("M", "month")):
-        start, end = _last_complete(summary.last_date, freq)
+        start, end = _last_complete(summary.complete_through, freq)
         choices[name] = Filters(start, end, f.sources, f.segments, f.owners)
     names = {"sidebar": "The date range in the sidebar", "quarter": "The last complete quarter",
              "month": "The last complete month"}

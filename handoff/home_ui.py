@@ -9,7 +9,7 @@ import streamlit as st
 from handoff import close_rates, format, kpis, objectives, ui
 from handoff.db import Database
 from handoff.filters import Filters, filter_options
-from handoff.summary import Summary, home_summary
+from handoff.summary import Summary, home_summary, lead_deal_links
 
 
 def headline_kpis(db: Database) -> None:
@@ -22,8 +22,9 @@ def headline_kpis(db: Database) -> None:
         if s.leads:
             ui.kpi("Leads", f"{s.leads:,}", "Leads or contacts that entered the funnel.")
             ui.kpi("MQLs", f"{s.mqls:,}", "Leads that reached marketing-qualified or beyond.")
-            ui.kpi("Lead → customer", ui.percent(s.lead_to_customer),
-                   "Share of leads that became customers.")
+            unmeasured = _customers_unmeasured(db, s)
+            ui.kpi("Lead → customer", "—" if unmeasured else ui.percent(s.lead_to_customer),
+                   unmeasured or "Share of leads that became customers.")
         else:
             st.info("Lead numbers need a leads or contacts file.")
     with cols[1]:
@@ -54,6 +55,20 @@ def headline_kpis(db: Database) -> None:
         elif s.deals:
             st.caption("Margin is not in the deals file: revenue is shown without margin.")
     last_quarter(db, s)
+
+
+def _customers_unmeasured(db: Database, s: Summary) -> str | None:
+    """Why no lead can have become a customer here, or None when 0% would be a measure."""
+    if s.customers:
+        return None
+    if not s.deals:
+        return ("No lead is a customer, and none can be without deals: customers are the "
+                "leads whose deal was won (load a deals file that carries the lead id) or "
+                "leads at a stage that means customer.")
+    if not lead_deal_links(db).linked:
+        return (f"None of the {s.deals:,} deals points to a loaded lead, so no lead can "
+                "have become a customer: map the deals' lead id column to the leads' ids.")
+    return None
 
 
 # The quarter's measures: KPIs of the registry (handoff/kpis.py), and the count of deals
@@ -88,7 +103,7 @@ def last_quarter(db: Database, s: Summary) -> None:
                     tuple(close_rates.default_sales_sources(sources)),
                     kpis.DEFAULT_SLA_HOURS)
     complete = [i for i, x in enumerate(p.period)
-                if objectives.period_end(x, "quarter") <= s.last_date + pd.Timedelta(days=1)]
+                if objectives.period_end(x, "quarter") <= s.complete_through + pd.Timedelta(days=1)]
     if len(complete) < 2:
         return
     i = complete[-1]
@@ -101,6 +116,10 @@ def last_quarter(db: Database, s: Summary) -> None:
              if (m in LEAD_MEASURES and s.leads) or (m not in LEAD_MEASURES and s.deals)]
     if not db.has("deals", "amount"):
         shown = [m for m in shown if m != "revenue_won"]
+    # A measure the data cannot date (MQLs without the date they became MQLs) says what it
+    # needs instead of showing 0 for every quarter.
+    lacking = {m: kpis.missing(db, kpis.KPI_BY_KEY[m]) for m in shown if m in kpis.KPI_BY_KEY}
+    shown = [m for m in shown if not lacking.get(m)]
     cols = st.columns(3)
     for n, key in enumerate(shown):
         name, kind = quarter_measure(key)
@@ -122,3 +141,6 @@ def last_quarter(db: Database, s: Summary) -> None:
                    f"{label} in {this}; {before}: {shown_as(prev)}.",
                    delta=delta, chart_data=series.iloc[max(0, i - 7): i + 1].dropna().tolist(),
                    chart_type="line")
+    for key, need in lacking.items():
+        if need:
+            st.caption(format.markdown_text(f"{quarter_measure(key)[0]} per quarter: {need}."))

@@ -68,7 +68,7 @@ def file_cards(uploads: list) -> tuple[list[dataset.Pending], list[Unloadable]]:
         with card:
             if isinstance(raw, UploadError):
                 st.error(format.markdown_text(str(raw)))
-                left_out.append(Unloadable(upload.name, str(raw)))
+                left_out.append(pipeline.unreadable(upload.name, raw))
                 continue
             result = file_card(upload, raw, group)
         if isinstance(result, dataset.Pending):
@@ -300,6 +300,9 @@ def validation_report(v: Validation) -> None:
         if r.placeholder_dates:
             detail.append(f"{r.placeholder_dates:,} placeholder dates (before 1900 or after "
                           "2099, such as 9999-12-31) treated as missing")
+        if r.future_dates:
+            detail.append(f"{r.future_dates:,} after today (the latest {r.latest_date}), kept "
+                          "as given: check the column if they should be past")
         if r.mixed_date_orders:
             detail.append(f"{r.mixed_date_orders:,} dates only readable the other way round: "
                           "the column mixes day-first and month-first dates")

@@ -3,6 +3,7 @@ deals can be followed back to their lead (queries/home_summary.sql, lead_deal_li
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,6 +30,14 @@ class Summary:
     lead_to_customer: float | None
     first_date: pd.Timestamp | None
     last_date: pd.Timestamp | None
+
+    @property
+    def complete_through(self) -> pd.Timestamp | None:
+        """The day periods are complete through: the data's last date, or today when the
+        data runs past it (a date in 2034 does not make 2034 Q3 a complete quarter)."""
+        if self.last_date is None:
+            return None
+        return min(self.last_date, pd.Timestamp(dt.date.today()))
 
 
 def home_summary(db: Database) -> Summary:

@@ -21,12 +21,23 @@ class WhatifInputs:
     baseline: whatif.Baseline | None
     attainment: dict[str, float | None] = field(default_factory=dict)
     quarter: str = ""
+    needs: tuple[str, ...] = ()  # what the data lacks for a baseline, in words
+
+
+# The rates the model chains (lead → MQL → SQL → won): one that cannot be measured would be
+# 0 and every projection after it 0, so the page says what it needs instead.
+CHAIN_KPIS = ("leads", "mqls", "acceptance", "win_rate")
 
 
 def whatif_inputs(db: Database, f: Filters) -> WhatifInputs:
     """The what-if model's baseline (last four complete quarters), each objective's
     attainment against default targets in the last complete quarter, and that quarter."""
     loaded = summary.home_summary(db)
+    lacking = {kpis.KPI_BY_KEY[k].label: kpis.missing(db, kpis.KPI_BY_KEY[k])
+               for k in CHAIN_KPIS}
+    needs = tuple(f"{label}: {need}" for label, need in lacking.items() if need)
+    if needs:
+        return WhatifInputs(None, needs=needs)
     if loaded.last_date is None:
         return WhatifInputs(None)
     sources = filter_options(db).get("source", [])
@@ -34,7 +45,7 @@ def whatif_inputs(db: Database, f: Filters) -> WhatifInputs:
                            kpis.DEFAULT_SLA_HOURS)
     if p.empty:
         return WhatifInputs(None)
-    as_of = loaded.last_date
+    as_of = loaded.complete_through
     complete = [i for i, x in enumerate(p.period) if objectives.period_end(x, "quarter")
                 <= as_of + pd.Timedelta(days=1)]
     last = complete[-1] if complete else len(p) - 1

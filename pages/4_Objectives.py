@@ -25,7 +25,7 @@ if periods.empty:
     st.stop()
 summary = ui.computed(db, home_summary)
 life = ui.computed(db, objectives.lifetime, summary.last_date.to_pydatetime())
-index = objectives_ui.choose_period(periods, grain, summary.last_date)
+index = objectives_ui.choose_period(periods, grain, summary.complete_through)
 label = objectives.period_label(periods.period.iloc[index], grain)
 shares = state.SHARES.get()  # who owns what: the What-if page's split
 cards, plan, funnel_back, bottleneck, cac = st.tabs(

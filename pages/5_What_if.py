@@ -23,7 +23,10 @@ c1.title("What-if: who is accountable for what?")
 inputs = ui.computed(db, whatif_inputs, f)
 baseline, attainment, quarter = inputs.baseline, inputs.attainment, inputs.quarter
 if baseline is None:
-    st.info("The what-if needs dated leads and deals covering at least one quarter.")
+    st.info("The what-if needs dated leads and deals covering at least one quarter"
+            + (". Missing here:" if inputs.needs else "."))
+    for need in inputs.needs:
+        st.caption(format.markdown_text(need))
     st.stop()
 st.caption(f"An illustrative model, not a forecast: it shows the trade-off on your numbers. "
            f"Baseline rates and volumes measured over {format.markdown_text(baseline.measured)}, "

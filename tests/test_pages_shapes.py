@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from handoff import ingest, lead_conversion, mapping
 from handoff.schema import LEAD_STAGES
-from tests.conftest import FIXTURES, fixture_bytes, into_workspace, load_files
+from tests.conftest import FIXTURES, fixture_bytes, into_workspace, load_files, shown
 from tests.test_close_rates import wilson
 
 PAGES = ["../Home.py", "../pages/1_Data.py", "../pages/2_Funnel.py",
@@ -167,3 +167,59 @@ def test_demo_loyalty_from_dates_on_home_and_the_funnel_tab():
     table = next(d.value for d in at.dataframe if "Customers (n)" in d.value.columns)
     expected = customers.groupby("segment").churned_at.apply(lambda c: c.isna().sum())
     assert table.set_index("Segment")["Still customers"].to_dict() == expected.to_dict()
+
+
+def test_home_says_what_it_needs_instead_of_showing_zero():
+    """Leads without deals: no lead can be a customer, so 0% would be a claim; the quarter's
+    MQLs need the date each lead became an MQL, so 0 per quarter would be one too."""
+    leads = load_files("zoho_leads.csv")
+    at = _run("../Home.py", leads)
+    assert _metric(at, "Lead → customer") == "—"
+    assert "none can be without deals" in next(m for m in at.metric
+                                                if m.label == "Lead → customer").help
+    assert not any(m.label.startswith("MQLs in ") for m in at.metric)
+    assert any("MQLs per quarter: needs the" in shown(c.value) for c in at.caption)
+    assert any(m.label.startswith("Leads in ") for m in at.metric)
+    unlinked = load_files("zoho_leads.csv", "maven_sales_pipeline_300.csv")
+    at = _run("../Home.py", unlinked)
+    assert _metric(at, "Lead → customer") == "—"
+    assert "None of the 300 deals points to a loaded lead" in next(
+        m for m in at.metric if m.label == "Lead → customer").help
+    linked = _run("../Home.py", _db("zoho"))  # potentials carry their lead's id
+    assert _metric(linked, "Lead → customer").endswith("%")
+
+
+@pytest.mark.parametrize(("shape", "needed"), [
+    ("zoho", "MQLs: needs the 'Became MQL date' column"),
+    ("funnel", "acceptance (MQLs of the period): needs the 'Became SQL date' column")])
+def test_whatif_names_the_rate_it_cannot_measure_instead_of_projecting_zero(shape, needed):
+    at = _run("../pages/5_What_if.py", _db(shape))
+    assert any("needs dated leads and deals" in i.value for i in at.info)
+    assert any(needed in shown(c.value) for c in at.caption), [c.value for c in at.caption]
+    assert not at.slider  # no projection of zeros to move
+
+
+def test_dates_after_today_are_reported_and_no_future_quarter_is_complete():
+    """A file whose dates run into 2034 (a test record, a day/month swap): the report says
+    how many dates are after today, and Home's last complete quarter is not one to come."""
+    import datetime as dt
+
+    from handoff import pipeline
+
+    today = pd.Timestamp(dt.date.today())
+    created = [today - pd.Timedelta(days=30 * k) for k in range(1, 13)] + [
+        pd.Timestamp("2034-08-01"), pd.Timestamp("2034-09-30")]
+    frame = pd.DataFrame({"opportunity_id": [f"D{i}" for i in range(len(created))],
+                          "deal_stage": ["Won", "Lost"] * (len(created) // 2),
+                          "close_value": [1000] * len(created),
+                          "engage_date": [d.strftime("%Y-%m-%d") for d in created]})
+    data = frame.to_csv(index=False).encode()
+    raw = pipeline.read("future.csv", data)
+    pending = pipeline.pending(raw, pipeline.proposed([raw])[0])
+    report = next(r for r in pending.validation.columns if r.column == "engage_date")
+    assert (report.future_dates, report.latest_date) == (2, "2034-09-30")
+    at = _run("../Home.py", pipeline.load_files([("future.csv", data)]))
+    heading = next(h.value for h in at.subheader if h.value.startswith("Last complete"))
+    year, quarter = int(heading[-7:-3]), int(heading[-1])
+    end = pd.Period(f"{year}Q{quarter}", freq="Q").end_time
+    assert end < today, heading

@@ -56,6 +56,8 @@ def test_a_table_has_human_headers_formats_and_a_csv_with_units():
     body = export.safe_csv(csv).decode("utf-8-sig")
     assert body.splitlines()[0] == "Segment,New customers,Close rate (%),Revenue (USD)," \
                                    "Change (points)"
+    # counts are whole numbers in the file (3, not 3.0); a missing one is an empty cell
+    assert [line.split(",")[1] for line in body.splitlines()[1:]] == ["3", ""]
 
 
 def test_markdown_text_cannot_make_links_images_or_formulas():
