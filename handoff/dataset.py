@@ -14,12 +14,10 @@ import pandas as pd
 
 from handoff.db import Database, Source, build_database, table_frame
 from handoff.mapping import Mapping, Validation
-from handoff.schema import LEAD_STAGE_RANK, STAGE_AT_RANK
+from handoff.schema import LEAD_STAGE_RANK, MONEY_FIELDS, STAGE_AT_RANK
 
 ID_FIELDS = {"leads": "lead_id", "deals": "deal_id", "customers": "customer_id"}
 # Where the amounts' currency is read from, most telling first.
-_MONEY_FIELDS = (("deals", "amount"), ("deals", "margin"), ("customers", "monthly_revenue"),
-                 ("customers", "total_revenue"), ("spend", "amount"))
 
 
 @dataclass
@@ -175,7 +173,7 @@ def currency(pending: list[Pending]) -> str | None:
     """The ISO code the loaded amounts are in: the deals' amount column's, else the most
     common among the money columns (None when no amount shows a symbol or code)."""
     found: Counter[str] = Counter()
-    for table, name in _MONEY_FIELDS:
+    for table, name in MONEY_FIELDS:
         for p in pending:
             if p.mapping.table != table:
                 continue

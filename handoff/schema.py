@@ -141,3 +141,8 @@ def mappable_fields(table: str) -> tuple[Field, ...]:
 
 def field_names(table: str) -> list[str]:
     return [f.name for f in TABLES[table]]
+
+
+# Fields that hold money, in the order the loaded data's currency is looked for
+MONEY_FIELDS = (("deals", "amount"), ("deals", "margin"), ("customers", "monthly_revenue"),
+                ("customers", "total_revenue"), ("spend", "amount"))

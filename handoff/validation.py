@@ -19,6 +19,7 @@ from handoff.raw import RawTable, RejectedRow
 from handoff.schema import (
     LEAD_STAGE_RANK,
     LEAD_STAGES,
+    MONEY_FIELDS,
     STAGE_AT_RANK,
     Field,
     fields,
@@ -84,6 +85,7 @@ def apply(raw: RawTable, mapping: Mapping) -> tuple[pd.DataFrame, Validation]:
                 coded[f.name] = codes
             reports.append(report)
     notes += value_notes(reports)
+    notes += _currency_from_column(raw, mapping.table, reports)
     rejected = list(raw.rejected)
     if not mapping.columns:
         problems.append(f"No column of {raw.file_name} is mapped yet. Map at least an id, a "
@@ -114,6 +116,32 @@ def _typed(series: pd.Series, f: Field, report: parsing.ColumnReport, date_order
     if f.name in RULE_COLUMNS:
         return parsing.parse_text_coded(series, report, fold=fold, keep_unknown=keep_unknown)
     return parsing.parse_text(series, report, fold=fold, keep_unknown=keep_unknown), None
+
+
+_CURRENCY_HEADERS = ("currency", "currencyisocode", "currencycode", "isocurrencycode")
+
+
+def _currency_from_column(raw: RawTable, table: str,
+                          reports: list[parsing.ColumnReport]) -> list[str]:
+    """Amounts written without a symbol take their currency from a currency column of the
+    file when it names one ISO code (Pipedrive 'Deal - Currency', Salesforce
+    CurrencyIsoCode); several codes are said, since amounts are summed without conversion."""
+    plain = [r for r in reports if (table, r.field) in MONEY_FIELDS and r.currency is None]
+    column = next((c for c in raw.frame.columns
+                   if normalise(str(c)).endswith(_CURRENCY_HEADERS)), None)
+    if not plain or column is None:
+        return []
+    values = raw.frame[column].dropna().astype("string").str.strip().str.upper()
+    codes = [str(c) for c in values[values != ""].unique()[:20]]
+    if len(codes) == 1 and len(codes[0]) == 3 and codes[0].isalpha():
+        for r in plain:
+            r.currency = codes[0]
+        return [f"Amounts are in {codes[0]}, as the '{column}' column says."]
+    if len(codes) > 1:
+        return [f"'{column}' holds several currencies ({', '.join(codes[:5])}"
+                f"{'…' if len(codes) > 5 else ''}): amounts are added up as they are, "
+                "without conversion."]
+    return []
 
 
 def value_notes(reports: list[parsing.ColumnReport]) -> list[str]:

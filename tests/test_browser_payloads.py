@@ -81,6 +81,11 @@ def payload_files(host: str) -> list[dict]:
         "stage": ["MQL", "SQL", "Customer", f"Lead {p['image']}"] * (n // 4),
         p["image"]: ["x"] * n,  # a header
     })
+    # the dates MQLs and SQLs became so, which the What-if's rates are measured by
+    reached = leads["stage"].map({"MQL": 1, "SQL": 2, "Customer": 2}).fillna(0)
+    for column, rank, days in (("mql_date", 1, 2), ("sql_date", 2, 5)):
+        leads[column] = (created + pd.Timedelta(days=days)).strftime("%Y-%m-%d")
+        leads[column] = leads[column].where(reached >= rank, "")
     deals = pd.DataFrame({
         "deal_id": [f"D{i}" for i in range(30)],
         "lead_id": [f"L{i}" for i in range(30)],

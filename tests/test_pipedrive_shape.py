@@ -104,3 +104,18 @@ def test_a_deals_export_read_as_leads_proposes_lead_stages(raw):
     m = pipeline.proposed([raw], {0: "leads"})[0]
     assert m.table == "leads" and m.stages
     assert set(m.stages.values()) <= set(LEAD_STAGES)
+
+
+def test_amounts_take_their_currency_from_the_currency_column(db, raw):
+    assert db.currency == "EUR"
+    notes = pipeline.pending(raw, pipeline.proposed([raw])[0]).validation.notes
+    assert "Amounts are in EUR, as the 'Deal - Currency' column says." in notes
+
+
+def test_several_currencies_are_said_and_none_is_claimed(export):
+    mixed = export.assign(**{"Deal - Currency": ["EUR", "USD", "GBP"] * (len(export) // 3)})
+    data = mixed.to_csv(index=False).encode()
+    raw = pipeline.read("mixed.csv", data)
+    notes = pipeline.pending(raw, pipeline.proposed([raw])[0]).validation.notes
+    assert any("'Deal - Currency' holds several currencies (EUR, USD, GBP)" in n for n in notes)
+    assert pipeline.load_files([("mixed.csv", data)]).currency is None
