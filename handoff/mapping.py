@@ -113,11 +113,25 @@ def propose(raw: RawTable, table: str | None = None) -> Mapping:
     else:
         chosen = table or best_table(headers)
         mapping = Mapping(chosen, match_headers(headers, SYNONYMS[chosen]))
+        if table is None and chosen == "stage_history" and _one_row_per_deal(raw, mapping):
+            mapping = Mapping("deals", match_headers(headers, SYNONYMS["deals"]))
+            add_note(mapping, f"Proposed as deals, not stage history: each "
+                     f"'{mapping.columns['deal_id']}' appears once, so a row is a deal, not "
+                     "one of its stage changes.")
     if mapping.table == "leads":
         _propose_lead_meanings(raw, mapping, preset)
     check_id(raw, mapping)
     mapping.stages, mapping.stage_order = propose_stages(raw, mapping, preset)
     return mapping
+
+
+def _one_row_per_deal(raw: RawTable, history: Mapping) -> bool:
+    """A file read as stage history whose deal ids never repeat, and which reads as deals
+    too (an id and a stage): a history has several rows per deal."""
+    column = history.columns.get("deal_id")
+    deals = match_headers(list(raw.frame.columns), SYNONYMS["deals"])
+    return (column is not None and len(raw.frame) > 1 and {"deal_id", "stage"} <= set(deals)
+            and raw.holds_unique(column))
 
 
 def _propose_lead_meanings(raw: RawTable, mapping: Mapping, preset: Preset | None) -> None:

@@ -169,3 +169,17 @@ def test_not_a_stage_and_deleted_deals_are_left_out_and_reported():
     assert frame.deal_id.tolist() == ["1", "3"]
     assert [r.line for r in validation.rejected] == [3]
     assert "(not a stage)" in validation.rejected[0].reason
+
+
+def test_a_file_with_one_row_per_deal_is_deals_not_stage_history():
+    """deal id, stage and a 'Created Date' read as stage history by their names; a history
+    repeats each deal, so unique ids make the file deals."""
+    data = ("deal_id,stage,amount,owner,Created Date\n"
+            "D1,Won,100,Ann,2025-01-01\nD2,Lost,200,Bob,2025-02-01\nD3,Demo,300,Ann,2025-03-01\n")
+    _, m, frame, _ = _mapped("deals.csv", data.encode())
+    assert m.table == "deals" and m.columns["created_at"] == "Created Date"
+    assert "each 'deal_id' appears once" in m.note
+    assert frame.status.tolist() == ["won", "lost", "open"]
+    history = data.replace("D2,Lost", "D1,Lost")  # a deal that appears twice: its history
+    _, m, _, _ = _mapped("history.csv", history.encode())
+    assert m.table == "stage_history"
