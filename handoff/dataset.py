@@ -17,7 +17,6 @@ from handoff.mapping import Mapping, Validation
 from handoff.schema import LEAD_STAGE_RANK, MONEY_FIELDS, STAGE_AT_RANK
 
 ID_FIELDS = {"leads": "lead_id", "deals": "deal_id", "customers": "customer_id"}
-# Where the amounts' currency is read from, most telling first.
 
 
 @dataclass
