@@ -8,6 +8,7 @@ import streamlit as st
 from handoff import charts, close_rates, format, ui
 from handoff.db import Database
 from handoff.filters import Filters, filter_options
+from handoff.summary import Summary
 
 
 def controls(db: Database) -> tuple[str, str, tuple[str, ...]]:
@@ -98,3 +99,16 @@ def cycle_section(db: Database, f: Filters, by: str, sales_sources: tuple[str, .
                              "p90_days": ("90% within (days)", "days")}),
         "sales_cycle", "cr.cycle.dl", title=f"Sales cycle by {label.lower()}",
         context=("Days from created to won, deals won in the period",))
+
+
+def only_won_note(loaded: Summary) -> str:
+    """Why every close rate shown is 100%: a file of won deals, or no lost deal at all."""
+    if loaded.won == loaded.deals:
+        return ("Every deal here is won (the file holds won deals only), so close rates are "
+                "100% by construction. How leads become those deals is under Lead conversion.")
+    if not loaded.lost:
+        return (f"No loaded deal is lost ({loaded.open_deals:,} are still open), so every close "
+                "rate is 100%. If the file says which deals were lost, map that column (a "
+                "status or a lost date) on the Data page.")
+    return ("No deal counted here (this period and these filters) was lost, so every close "
+            "rate is 100%.")

@@ -12,7 +12,8 @@ import pandas as pd
 # Spellings of "no value" seen in real exports (compared case-insensitively, trimmed).
 MISSING_SPELLINGS: frozenset[str] = frozenset(
     {"", "na", "n/a", "n.a.", "nan", "null", "none", "nil", "-", "--", "—", "?", "unknown",
-     "select", "--select--", "#n/a", "(blank)", "(none)", "not set", "(not set)", "undefined"}
+     "select", "--select--", "#n/a", "(blank)", "(none)", "-none-", "not set", "(not set)",
+     "undefined"}
 )
 
 

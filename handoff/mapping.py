@@ -217,7 +217,23 @@ def best_table(headers: list[str]) -> str:
     if scores.get("deals", 0) >= scores.get("leads", 0) and _has_any(headers, SYNONYMS[
             "deals"], ("stage", "amount", "closed_at")):
         scores["deals"] += 1
+    prefixed = _PREFIX_TABLE.get(_header_prefix(headers))
+    if prefixed:  # Pipedrive writes 'Lead - Title', 'Deal - Title': the prefix says it
+        scores[prefixed] += 5
     return max(scores, key=lambda t: (scores[t], t in ("leads", "deals")))
+
+
+_PREFIX = re.compile(r"^(deal|lead|person|organization|contact|opportunity) - ", re.IGNORECASE)
+_PREFIX_TABLE = {"deal": "deals", "opportunity": "deals", "lead": "leads", "person": "leads",
+                 "contact": "leads"}
+
+
+def _header_prefix(headers: list[str]) -> str | None:
+    """The CRM prefix most headers carry ('Lead - Title' → 'lead'), if most carry one."""
+    found = [m.group(1).lower() for h in headers if (m := _PREFIX.match(str(h).strip()))]
+    if len(found) * 2 <= len(headers):
+        return None
+    return max(set(found), key=found.count)
 
 
 def _has_any(headers: list[str], synonyms: dict, names: tuple[str, ...]) -> bool:

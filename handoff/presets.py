@@ -27,7 +27,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                     "personid", "customerid", "leadnumber"),
         "created_at": ("createdate", "createddate", "createdtime", "createdat", "created",
                        "datecreated", "leadcreated", "addtime", "creationdate", "leaddate",
-                       "firstcontactdate", "firstcontact"),
+                       "firstcontactdate", "firstcontact", "createdon"),
         "source": ("originalsource", "leadsource", "source", "channel", "originalsourcetype",
                    "utmsource", "sourcechannel", "contact", "acquisitionchannel", "origin"),
         "origin": ("leadorigin", "origin", "entrypoint", "conversionform", "signupform"),
@@ -54,13 +54,13 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "deals": {
         "deal_id": ("dealid", "opportunityid", "potentialid", "recordid", "id",
                     "opportunity18digitid", "opportunityid18"),
-        "lead_id": ("leadid", "contactid", "associatedcontactid", "convertedleadid", "personid",
-                    "mqlid", "prospectid"),
+        "lead_id": ("leadid", "contactid", "associatedcontactid", "associatedcontactids",
+                    "convertedleadid", "personid", "mqlid", "prospectid"),
         "account": ("account", "accountname", "company", "associatedcompany", "organization",
                     "organizationname", "accountid", "customer"),
         "created_at": ("createdate", "createddate", "createdtime", "dealcreated", "createdat",
                        "opportunitycreateddate", "engagedate", "addtime", "startdate",
-                       "created", "datecreated", "creationdate"),
+                       "created", "datecreated", "creationdate", "createdon"),
         "closed_at": ("closedate", "closingdate", "closedat", "dealclosedon", "closeddate",
                       "actualclosedate"),
         # A won (lost) date marks the deal won (lost) at that date: a file of won deals
@@ -70,9 +70,10 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                    "customerdate"),
         "lost_at": ("lostdate", "datelost", "closedlostdate", "losttime", "lostat", "loston"),
         "stage": ("dealstage", "stage", "stagename", "salesstage", "pipelinestage"),
-        "status": ("status", "dealstatus", "outcome", "result"),
+        "status": ("status", "dealstatus", "outcome", "result", "statustype"),
         "amount": ("amount", "value", "dealvalue", "closevalue", "amountusd", "revenue",
-                   "totalamount", "opportunityamount", "dealamount", "expectedrevenue"),
+                   "totalamount", "opportunityamount", "dealamount", "expectedrevenue",
+                   "estrevenue", "estimatedrevenue", "actualrevenue"),
         "margin": ("margin", "grossmargin", "profit", "grossprofit", "marginamount"),
         "owner": ("dealowner", "opportunityowner", "potentialowner", "owner", "ownerid",
                   "salesagent", "salesrep", "rep", "accountexecutive", "ownername", "assignedto",
@@ -146,6 +147,12 @@ class Preset:
     converted_means: str = "customer"  # the lead stage its yes/no "converted" column means
 
 
+# Salesforce's default opportunity pipeline, in order
+_SALESFORCE_STAGE_ORDER = (
+    "prospecting", "qualification", "discovery", "needsanalysis", "valueproposition",
+    "iddecisionmakers", "perceptionanalysis", "proposalpricequote", "proposalquote",
+    "negotiationreview", "negotiation", "closedwon", "closedlost")
+
 _HUBSPOT_LIFECYCLE = {
     "subscriber": "lead", "lead": "lead", "marketingqualifiedlead": "mql", "mql": "mql",
     "salesqualifiedlead": "sql", "sql": "sql", "opportunity": "opportunity",
@@ -180,10 +187,7 @@ PRESETS: tuple[Preset, ...] = (
             "closed_at": ("closedate",), "stage": ("stagename",), "amount": ("amount",),
             "owner": ("ownerid",), "source": ("leadsource",), "won": ("iswon",),
             "closed": ("isclosed",), "product": ("productc",), "segment": ("type",)},
-           {"closedwon": "won", "closedlost": "lost"},
-           ("prospecting", "qualification", "discovery", "needsanalysis", "valueproposition",
-            "iddecisionmakers", "perceptionanalysis", "proposalpricequote", "proposalquote",
-            "negotiationreview", "negotiation", "closedwon", "closedlost"),
+           {"closedwon": "won", "closedlost": "lost"}, _SALESFORCE_STAGE_ORDER,
            note="Salesforce's CloseDate of an open opportunity is the expected date; it is "
                 "ignored until the deal closes."),
     Preset("Salesforce opportunity report", "deals", ("opportunityname", "stage"),
@@ -191,7 +195,7 @@ PRESETS: tuple[Preset, ...] = (
             "created_at": ("createddate",), "closed_at": ("closedate",), "stage": ("stage",),
             "amount": ("amount",), "owner": ("opportunityowner",),
             "source": ("leadsource",), "product": ("productname",), "segment": ("type",)},
-           {"closedwon": "won", "closedlost": "lost"}),
+           {"closedwon": "won", "closedlost": "lost"}, _SALESFORCE_STAGE_ORDER),
     Preset("Salesforce leads (object export)", "leads", ("id", "status", "isconverted"),
            {"lead_id": ("id",), "created_at": ("createddate",), "source": ("leadsource",),
             "owner": ("ownerid",), "account": ("company",), "segment": ("industry",),
@@ -219,6 +223,14 @@ PRESETS: tuple[Preset, ...] = (
            ("leadin", "contacted", "qualified", "contactmade", "demoscheduled",
             "needsdefined", "proposalmade", "negotiationsstarted"),
            note="Pipedrive's 'Deal - …' prefix is ignored when matching columns."),
+    Preset("Close opportunities", "deals", ("statustype", "statuslabel", "valueformatted"),
+           {"deal_id": ("id",), "lead_id": ("leadid",), "account": ("leadname",),
+            "created_at": ("datecreated",), "won_at": ("datewon",), "status": ("statustype",),
+            "stage": ("statuslabel",), "amount": ("valueformatted",),
+            "owner": ("username",)},
+           {"won": "won", "lost": "lost", "active": "open"},
+           note="Close writes 'value' in cents: amounts are read from 'value_formatted' "
+                "(dollars); a monthly or annual value is listed below as unreadable."),
     Preset("Zoho CRM deals", "deals", ("dealname", "stage", "closingdate"),
            {"deal_id": ("recordid", "id"), "created_at": ("createdtime",),
             "closed_at": ("closingdate",), "stage": ("stage",), "amount": ("amount",),

@@ -185,6 +185,11 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
         out[id_field] = [f"row-{i + 1}" for i in range(len(out))]
         notes.append(f"No id column mapped: rows are numbered (row-1, row-2, …), so files "
                      f"cannot be linked by {id_field}.")
+        if table == "deals" and "product" in out:
+            firsts = _product_lines(mapping, raw)
+            drop(firsts >= 0, lambda p: f"another product line of the deal on line "
+                                        f"{raw.line_of(int(index[firsts[p]]))} (same name, "
+                                        "stage, amount and dates)")
     elif id_field:
         said = id_field.replace("_", " ")
         drop(out[id_field].isna().to_numpy(dtype=bool), lambda p: f"no {said}")
@@ -218,6 +223,27 @@ def _finish(mapping: Mapping, out: pd.DataFrame, notes: list[str], problems: lis
         out = _finish_deals(mapping, out, notes, factors)
     # A field no column gave stays absent: `db` stores it as nulls without building them.
     return out[[f.name for f in fields(table) if f.name in out]], dropped
+
+
+_DEAL_NAMES = ("opportunityname", "dealname", "potentialname", "name", "title", "topic")
+# Fields a deal has once, whatever its products: equal on these and the name, one deal
+_DEAL_LEVEL = frozenset({"account", "stage", "status", "amount", "created_at", "closed_at",
+                         "owner", "won", "closed"})
+
+
+def _product_lines(mapping: Mapping, raw: RawTable) -> np.ndarray:
+    """Without an id, a report 'with products' (Salesforce's default has no Opportunity
+    ID) lists each deal once per product: rows equal on the deal's name, account, stage,
+    amount, dates and owner are one deal. Per row, the position of the first row of its deal
+    when it repeats one, else -1."""
+    names = [c for c in raw.frame.columns if normalise(str(c)) in _DEAL_NAMES]
+    if not names:
+        return np.full(len(raw.frame), -1)
+    key = [*names[:1], *(c for f, c in mapping.columns.items() if f in _DEAL_LEVEL)]
+    codes = raw.frame[list(dict.fromkeys(key))].astype("string").fillna("\x00")
+    group = codes.groupby(list(codes.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(group))).groupby(group).transform("min").to_numpy()
+    return np.where(first < np.arange(len(group)), first, -1)
 
 
 def _repeated_ids(raw: RawTable, column: str, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -341,6 +367,12 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str],
                 notes.append(f"{int((fill & ~decided).sum()):,} {outcome} deal(s) without a "
                              f"close date are closed on their '{column}' date.")
     out["status"] = status
+    if "lead_id" in out and mapping.columns.get("lead_id"):
+        out["lead_id"], several = _first_of_several(out["lead_id"])
+        if several:
+            notes.append(f"{several:,} deal(s) name several contacts in "
+                         f"'{mapping.columns['lead_id']}' (separated by ';'): each deal is "
+                         "linked to the first one.")
     if "stage" in out:
         order = stage_rank_order(mapping)
         out["stage_order"] = pd.Series(_per_value(factors["stage"], order.get, None, "Int64"),
@@ -356,6 +388,18 @@ def _finish_deals(mapping: Mapping, out: pd.DataFrame, notes: list[str],
         if negative:
             notes.append(f"{negative:,} deal(s) have a negative amount; they are kept as given.")
     return out
+
+
+def _first_of_several(ids: pd.Series) -> tuple[pd.Series, int]:
+    """HubSpot's 'Associated Contact IDs' holds `id1;id2` for a deal with two contacts: the
+    first id, and how many cells held several."""
+    if not isinstance(ids.dtype, pd.StringDtype):
+        return ids, 0
+    several = ids.str.contains(";", regex=False).fillna(False)
+    if not several.any():
+        return ids, 0
+    first = ids.str.split(";", n=1).str[0].str.strip()
+    return ids.where(~several, first.where(first != "")), int(several.sum())
 
 
 # Fields the rules read once per value (stage meanings, deleted statuses)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from handoff import charts, close_rates, close_rates_ui, format, lead_conversion_ui, loyalty_ui, ui
+from handoff.summary import home_summary
 
 st.set_page_config(page_title="Close rates · Handoff", page_icon="🎯", layout="wide")
 ui.page_access()  # stops here for a visitor who may not see it
@@ -34,9 +35,7 @@ ranked, compare, cycle, trend, leads = st.tabs(
 if ranked.open:
     with ranked:
         if close_rates.only_won(rates):
-            st.info("Every deal here is won (the file holds won deals only), so close rates "
-                    "are 100% by construction. How leads become those deals is under Lead "
-                    "conversion.")
+            st.info(close_rates_ui.only_won_note(ui.computed(db, home_summary)))
         for line in close_rates.headline(rates, label):
             st.markdown(f"**{format.markdown_text(line)}**")
         shown = close_rates_ui.in_time_order(rates, by)
