@@ -109,6 +109,16 @@ def attainment(kpi: Kpi, actual: float | None, target: float | None) -> float | 
 
 
 
+def unmatched_channels(cac: pd.DataFrame) -> tuple[list[str], list[str]] | None:
+    """The spend channels and the customers' sources when none of them meet (Google Ads'
+    'Search' against HubSpot's 'Paid Search'), or None when some channel has both."""
+    spent = cac.loc[cac["spend"] > 0, "channel"].astype(str).tolist()
+    sources = cac.loc[cac["new_customers"] > 0, "channel"].astype(str).tolist()
+    if not spent or not sources or set(spent) & set(sources):
+        return None
+    return spent, sources
+
+
 def cac_by_channel(db: Database, f: Filters) -> pd.DataFrame:
     """Spend, new customers and CAC per channel over the filter's date range."""
     params = f.params()

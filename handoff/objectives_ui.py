@@ -224,6 +224,14 @@ def cac_section(db: Database, f) -> None:
     table = ui.computed(db, objectives.cac_by_channel, f)
     st.caption("Spend on a channel ÷ new customers whose lead came from it. Channels without "
                "spend (organic, referral) have no CAC.")
+    unmatched = objectives.unmatched_channels(table)
+    if unmatched:
+        spent, sources = unmatched
+        st.warning(format.markdown_text(
+            f"No spend channel is a lead source, so no CAC can be computed: spend is on "
+            f"{', '.join(spent[:6])}; new customers came from {', '.join(sources[:6])}. Name "
+            "the spend file's channels as the leads' sources (or map another column) and "
+            "load it again."))
     ui.table_with_download(ui.formatted(table, {
         "channel": ("Channel", "text"), "spend": ("Spend", "money"),
         "new_customers": ("New customers", "count"), "cac": ("CAC", "money")}),

@@ -223,3 +223,29 @@ def test_dates_after_today_are_reported_and_no_future_quarter_is_complete():
     year, quarter = int(heading[-7:-3]), int(heading[-1])
     end = pd.Period(f"{year}Q{quarter}", freq="Q").end_time
     assert end < today, heading
+
+
+@pytest.mark.parametrize(("spend_channel", "warned"), [("Search", True), ("Paid Search", False)])
+def test_cac_says_when_no_spend_channel_is_a_lead_source(spend_channel, warned):
+    from handoff import pipeline
+
+    leads = pd.DataFrame({"lead_id": [f"L{i}" for i in range(40)],
+                          "source": ["Paid Search", "Organic"] * 20,
+                          "created_at": ["2026-01-15"] * 20 + ["2026-04-15"] * 20,
+                          "stage": ["Customer"] * 20 + ["Lead"] * 20,
+                          "customer_date": ["2026-03-01"] * 20 + [""] * 20})
+    spend = pd.DataFrame({"month": ["2026-02-01", "2026-03-01"], "channel": spend_channel,
+                          "spend": [1000, 2000]})
+    db = pipeline.load_files([("leads.csv", leads.to_csv(index=False).encode()),
+                              ("spend.csv", spend.to_csv(index=False).encode())])
+    at = _run("../pages/4_Objectives.py", db)
+    at.session_state["obj.tab"] = "CAC by channel"
+    at.run()
+    assert not at.exception
+    shown_warnings = [shown(w.value) for w in at.warning]
+    assert any("No spend channel is a lead source" in w and "spend is on Search" in w
+               for w in shown_warnings) == warned, shown_warnings
+    if not warned:  # the matched channel has its CAC: 3,000 spent ÷ 10 new customers
+        cac = next(d for d in at.dataframe if "CAC" in d.value.columns).value
+        value = cac.set_index("Channel").loc["Paid Search", "CAC"]
+        assert float(str(value).strip("$").replace(",", "")) == 300
