@@ -9,6 +9,7 @@ import streamlit as st
 from handoff import close_rates, format, kpis, objectives, ui
 from handoff.db import Database
 from handoff.filters import Filters, filter_options
+from handoff.mapping import Mapping
 from handoff.summary import Summary, home_summary, lead_deal_links
 
 
@@ -21,7 +22,12 @@ def headline_kpis(db: Database) -> None:
     with cols[0]:
         if s.leads:
             ui.kpi("Leads", f"{s.leads:,}", "Leads or contacts that entered the funnel.")
-            ui.kpi("MQLs", f"{s.mqls:,}", "Leads that reached marketing-qualified or beyond.")
+            blind = not s.mqls and not _lead_stages_known(db)
+            ui.kpi("MQLs", "—" if blind else f"{s.mqls:,}",
+                   "Nothing in the leads file says which leads are MQLs: map a stage, a "
+                   "converted flag or a 'Became MQL date' column, or say on the Data page "
+                   "that every row is an MQL." if blind else
+                   "Leads that reached marketing-qualified or beyond.")
             unmeasured = _customers_unmeasured(db, s)
             ui.kpi("Lead → customer", "—" if unmeasured else ui.percent(s.lead_to_customer),
                    unmeasured or "Share of leads that became customers.")
@@ -55,6 +61,24 @@ def headline_kpis(db: Database) -> None:
         elif s.deals:
             st.caption("Margin is not in the deals file: revenue is shown without margin.")
     last_quarter(db, s)
+
+
+_STAGE_FIELDS = frozenset({"stage", "converted", "mql_at", "sql_at", "opportunity_at",
+                           "customer_at", "evangelist_at"})
+
+
+def _lead_stages_known(db: Database) -> bool:
+    """Whether any leads file says how far its leads went (a stage, a flag, a stage date,
+    or every row at least an MQL), or deals linked to leads do."""
+    for source in db.sources:
+        if source.table != "leads":
+            continue
+        if source.mapping is None:  # the demo, or a version kept without its mapping
+            return True
+        m = Mapping.from_json(source.mapping)
+        if _STAGE_FIELDS & set(m.columns) or m.row_stage != "lead":
+            return True
+    return bool(db.row_counts.get("deals")) and bool(lead_deal_links(db).linked)
 
 
 def _customers_unmeasured(db: Database, s: Summary) -> str | None:

@@ -249,3 +249,18 @@ def test_cac_says_when_no_spend_channel_is_a_lead_source(spend_channel, warned):
         cac = next(d for d in at.dataframe if "CAC" in d.value.columns).value
         value = cac.set_index("Channel").loc["Paid Search", "CAC"]
         assert float(str(value).strip("$").replace(",", "")) == 300
+
+
+def test_home_shows_no_mql_count_when_nothing_says_which_leads_are_mqls():
+    from handoff import pipeline
+
+    plain = pd.DataFrame({"Lead - Title": [f"L{i}" for i in range(30)],
+                          "Lead - Source": ["Web", "Event", "Partner"] * 10,
+                          "Lead - Created": "2026-01-05 10:00:00"})
+    at = _run("../Home.py", pipeline.load_files([("leads.csv",
+                                                   plain.to_csv(index=False).encode())]))
+    assert _metric(at, "Leads") == "30" and _metric(at, "MQLs") == "—"
+    assert "Nothing in the leads file says which leads are MQLs" in next(
+        m for m in at.metric if m.label == "MQLs").help
+    staged = _run("../Home.py", _db("zoho"))  # a status column says how far each lead went
+    assert _metric(staged, "MQLs") != "—"
