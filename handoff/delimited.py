@@ -324,6 +324,8 @@ def _header_below_titles(rows: list[list[str]], first: int) -> int:
     if len(rows[first]) >= width:
         return first
     for i in range(first + 1, min(first + 6, len(rows))):
+        if sum(bool(c.strip()) for c in rows[i - 1]) > 1:
+            break  # a title is one cell; a row of several is a (narrow) header or data
         if len(rows[i]) == width and all(c.strip() for c in rows[i]):
             return i
     return first

@@ -184,3 +184,14 @@ def test_a_deal_naming_several_hubspot_contacts_is_linked_to_the_first():
     assert any("10 deal(s) name several contacts" in n for n in pending.validation.notes)
     db = pipeline.load_files(files)
     assert home_summary(db).customers == 5  # the first contact of each won deal
+
+
+def test_a_narrow_header_is_not_taken_for_a_title():
+    """A header of two names above rows of three values is a broken file, not a title:
+    the rows are refused for their width, as before, and the header stays."""
+    data = b"a,b\n" + b"".join(b"%d,%d,%d\n" % (i, i, i) for i in range(10))
+    refused = pipeline.read("narrow.csv", data)
+    assert "the header (line 1) has 2 columns" in str(refused)
+    kept = pipeline.read("narrow.csv", data + b"7,8\n")  # one row of the header's width
+    assert list(kept.frame.columns) == ["a", "b"] and len(kept.rejected) == 10
+    assert not any("title line" in n for n in kept.notes)
