@@ -3,6 +3,7 @@ target as the visual, and the planning tabs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -10,7 +11,7 @@ import streamlit as st
 
 from handoff import charts, close_rates, format, funnel_plan, kpis, objectives, targets_ui, ui
 from handoff.db import Database
-from handoff.filters import filter_options
+from handoff.filters import Filters, filter_options
 from handoff.kpis import KPIS, Kpi, Lifetime
 
 
@@ -217,6 +218,9 @@ def bottleneck_section(db: Database, f) -> None:
         key="obj.bottleneck.dl")
 
 
+ALL_DATES = Filters(dt.date(1900, 1, 1), dt.date(2099, 12, 31), all_time=True)
+
+
 def cac_section(db: Database, f) -> None:
     if not db.row_counts.get("spend"):
         st.info("CAC by channel needs a marketing spend file (period, channel, amount).")
@@ -224,6 +228,12 @@ def cac_section(db: Database, f) -> None:
     table = ui.computed(db, objectives.cac_by_channel, f)
     st.caption("Spend on a channel ÷ new customers whose lead came from it. Channels without "
                "spend (organic, referral) have no CAC.")
+    whole = ui.computed(db, objectives.cac_by_channel, ALL_DATES)
+    counted, total = float(table["spend"].sum()), float(whole["spend"].sum())
+    if total and counted < total:
+        st.info(f"{ui.money(counted)} of the spend file's {ui.money(total)} falls between "
+                f"{f.start:%d %b %Y} and {f.end:%d %b %Y}, the range in the sidebar: spend "
+                "outside it is not counted here. Widen the range to count it.")
     unmatched = objectives.unmatched_channels(table)
     if unmatched:
         spent, sources = unmatched

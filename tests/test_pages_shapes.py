@@ -264,3 +264,23 @@ def test_home_shows_no_mql_count_when_nothing_says_which_leads_are_mqls():
         m for m in at.metric if m.label == "MQLs").help
     staged = _run("../Home.py", _db("zoho"))  # a status column says how far each lead went
     assert _metric(staged, "MQLs") != "—"
+
+
+def test_cac_says_how_much_spend_falls_outside_the_sidebar_range():
+    from handoff import pipeline
+
+    leads = pd.DataFrame({"lead_id": [f"L{i}" for i in range(40)],
+                          "source": "Paid Search",
+                          "created_at": ["2026-01-15"] * 20 + ["2026-04-15"] * 20,
+                          "stage": ["Customer"] * 20 + ["Lead"] * 20,
+                          "customer_date": ["2026-03-01"] * 20 + [""] * 20})
+    spend = pd.DataFrame({"month": ["2026-02-01", "2026-03-01", "2026-06-01"],
+                          "channel": "Paid Search", "spend": [1000, 2000, 3000]})
+    db = pipeline.load_files([("leads.csv", leads.to_csv(index=False).encode()),
+                              ("spend.csv", spend.to_csv(index=False).encode())])
+    at = _run("../pages/4_Objectives.py", db)
+    at.session_state["obj.tab"] = "CAC by channel"
+    at.run()
+    said = [shown(i.value) for i in at.info if "of the spend file's" in shown(i.value)]
+    assert len(said) == 1 and "3,000 of the spend file's" in said[0] and "6,000" in said[0]
+    assert "15 Jan 2026 and 15 Apr 2026" in said[0]  # June's spend is outside the range
