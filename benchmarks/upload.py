@@ -86,6 +86,11 @@ def duckdb_job(path: str, kind: str) -> pd.DataFrame:
     con = duckdb.connect(":memory:")
     reader = "read_parquet($path)" if kind == "parquet" else "read_csv($path)"
     con.execute(f"create table deals as select * from {reader}", {"path": path})
+    return _pipeline_counts(con)
+
+
+def _pipeline_counts(con) -> pd.DataFrame:
+    """Deals per rep reaching each pipeline position, from the table `deals`."""
     case = " ".join(f"when '{k}' then {v}" for k, v in ORDER.items())
     counts = con.execute(f"""
         with r as (select sales_agent, case deal_stage {case} else 0 end as reached
@@ -127,14 +132,7 @@ def floor_job(path: str, kind: str) -> pd.DataFrame:
                + count(*) - count(distinct deal_id) from deals""").fetchone()[0]
     if bad:  # the generated file is clean: every cell reads and no id repeats
         raise ValueError(f"{bad} cells or ids failed the floor's checks")
-    case = " ".join(f"when '{k}' then {v}" for k, v in ORDER.items())
-    counts = con.execute(f"""
-        with r as (select sales_agent, case deal_stage {case} else 0 end as reached
-                   from deals)
-        select sales_agent, count(*) filter (reached >= 1) as "1",
-               count(*) filter (reached >= 2) as "2", count(*) filter (reached >= 3) as "3"
-        from r group by sales_agent order by sales_agent""").df()
-    return counts.set_index("sales_agent")
+    return _pipeline_counts(con)
 
 
 def handoff_job(name: str, data: bytes) -> pd.DataFrame:

@@ -19,23 +19,19 @@ def without_stray_nuls(data: bytes) -> tuple[bytes, str | None]:
     """A text file with a few NUL bytes (a buggy export, a cell pasted from a binary field)
     is read without them, and the warning names their lines; many NULs mean UTF-16 or binary
     data, left to `decode_text`."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in data:
+    count = data.count(b"\x00")
+    if (not count or count > min(100, len(data) // 1000)  # at most one per 1,000 bytes
+            or data.startswith((b"\xff\xfe", b"\xfe\xff"))):
         return data, None
-    places = [i for i, _ in zip(_nul_positions(data), range(101), strict=False)]
-    if len(places) > min(100, len(data) // 1000):  # at most one per 1,000 bytes
-        return data, None
+    places, at = [], data.find(b"\x00")
+    while at != -1:
+        places.append(at)
+        at = data.find(b"\x00", at + 1)
     lines = sorted({data.count(b"\n", 0, i) + 1 for i in places})
     shown = ", ".join(f"{n:,}" for n in lines[:10]) + (" …" if len(lines) > 10 else "")
     return data.replace(b"\x00", b""), (
-        f"{len(places):,} NUL character(s) (a byte text files do not hold) were removed, on "
+        f"{count:,} NUL character(s) (a byte text files do not hold) were removed, on "
         f"line(s) {shown}. Check those rows in the file if a value there looks wrong.")
-
-
-def _nul_positions(data: bytes):
-    i = data.find(b"\x00")
-    while i != -1:
-        yield i
-        i = data.find(b"\x00", i + 1)
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from handoff import parsing, untrusted
 from handoff.column_report import counts_by_code
 from handoff.presets import (
     CRM_CONVERSION_HEADERS,
+    CRM_PREFIX,
     NOT_A_STAGE,
     SYNONYMS,
     Preset,
@@ -223,14 +224,13 @@ def best_table(headers: list[str]) -> str:
     return max(scores, key=lambda t: (scores[t], t in ("leads", "deals")))
 
 
-_PREFIX = re.compile(r"^(deal|lead|person|organization|contact|opportunity) - ", re.IGNORECASE)
 _PREFIX_TABLE = {"deal": "deals", "opportunity": "deals", "lead": "leads", "person": "leads",
                  "contact": "leads"}
 
 
 def _header_prefix(headers: list[str]) -> str | None:
     """The CRM prefix most headers carry ('Lead - Title' → 'lead'), if most carry one."""
-    found = [m.group(1).lower() for h in headers if (m := _PREFIX.match(str(h).strip()))]
+    found = [m.group(1).lower() for h in headers if (m := CRM_PREFIX.match(str(h).strip()))]
     if len(found) * 2 <= len(headers):
         return None
     return max(set(found), key=found.count)

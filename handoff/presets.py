@@ -13,10 +13,14 @@ from dataclasses import dataclass
 NOT_A_STAGE = "(not a stage)"
 
 
+# Pipedrive's 'Deal - Title', 'Lead - Created': the record kind before each header
+CRM_PREFIX = re.compile(r"^(deal|lead|person|organization|contact|opportunity) - ",
+                        re.IGNORECASE)
+
+
 def normalise(header: str) -> str:
     """Header key for matching: lower-case letters and digits only, CRM prefixes removed."""
-    h = re.sub(r"^(deal|lead|person|organization|contact|opportunity) - ", "", header.strip(),
-               flags=re.IGNORECASE)
+    h = CRM_PREFIX.sub("", header.strip())
     return re.sub(r"[^a-z0-9]", "", h.lower())
 
 
